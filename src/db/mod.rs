@@ -1,0 +1,272 @@
+//! The database: one connection type for both backends, the pool, migrations,
+//! and the helper that runs blocking diesel work off the async workers.
+
+pub mod schema;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both databases; the variant follows the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Counts the statements every connection of a pool runs. Tests read it to
+/// prove a page's query count does not grow with the number of items shown.
+#[derive(Clone, Default)]
+pub struct QueryCounter(Arc<AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+struct CountQueries(Arc<AtomicU64>);
+
+impl Instrumentation for CountQueries {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    #[error("{0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Our own r2d2 manager: it picks the backend from the URL we already
+/// validated, so a PostgreSQL failure reports PostgreSQL's own message
+/// instead of the derive's "tries each variant" guess.
+pub struct Manager {
+    url: DatabaseUrl,
+    counter: QueryCounter,
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConn, ManagerError> {
+        let mut conn = match &self.url {
+            DatabaseUrl::Postgres(url) => DbConn::Pg(PgConnection::establish(url)?),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // busy_timeout first, so the other pragmas already wait for locks.
+                // Each is its own statement: SQLite ignores a failing one silently
+                // inside a batch on some versions.
+                conn.batch_execute("PRAGMA busy_timeout = 5000")?;
+                conn.batch_execute("PRAGMA foreign_keys = ON")?;
+                conn.batch_execute("PRAGMA synchronous = NORMAL")?;
+                DbConn::Sqlite(conn)
+            }
+        };
+        conn.set_instrumentation(CountQueries(self.counter.0.clone()));
+        Ok(conn)
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<DbConn, ManagerError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1").map_err(ManagerError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // A connection handed back inside a transaction (a panic mid-work) or
+        // with a broken transaction manager must not be reused.
+        match conn {
+            DbConn::Pg(c) => transaction_open(c),
+            DbConn::Sqlite(c) => transaction_open(c),
+        }
+    }
+}
+
+fn transaction_open<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    match AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth() {
+        Ok(depth) => depth.is_some(),
+        Err(_) => true,
+    }
+}
+
+/// Everything the app needs from the database.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    counter: QueryCounter,
+    backend: Backend,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Why the database could not be opened at start-up, worded for an operator.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the SQLite database {path}: {reason}")]
+    SqliteFile { path: String, reason: String },
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(String),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(String),
+}
+
+impl Database {
+    /// Opens (creating if needed) and migrates the database, then builds the
+    /// pool. The first connection is made by hand so its error is the real one.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Database, OpenError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            check_sqlite_file(path)?;
+        }
+        let counter = QueryCounter::default();
+        let manager = Manager { url: url.clone(), counter: counter.clone() };
+        let mut first = manager.establish().map_err(|e| match url {
+            DatabaseUrl::Postgres(_) => OpenError::Postgres(e.to_string().trim().to_string()),
+            DatabaseUrl::Sqlite(path) => {
+                OpenError::SqliteFile { path: path.display().to_string(), reason: e.to_string() }
+            }
+        })?;
+        migrate(&mut first).map_err(OpenError::Migrate)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| OpenError::Pool(e.to_string()))?;
+        let backend = match url {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        };
+        Ok(Database { pool, counter, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn query_counter(&self) -> &QueryCounter {
+        &self.counter
+    }
+
+    /// A connection for blocking code (CLI commands, start-up work).
+    pub fn conn(&self) -> Result<PooledConn, AppError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking diesel work on actix's blocking thread pool; the pool
+    /// checkout happens there too, so a slow checkout never stalls a worker.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
+    let fail = |reason: String| OpenError::SqliteFile { path: path.display().to_string(), reason };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(fail(format!("directory {} does not exist", dir.display())));
+    }
+    // Opening for writing (and creating) up front turns SQLite's vague
+    // "unable to open database file" into the operating system's reason.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| fail(e.to_string()))
+}
+
+fn migrate(conn: &mut DbConn) -> Result<(), String> {
+    let result = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConn::Sqlite(c) => {
+            // WAL is a property of the file, so it is set once here rather
+            // than per connection; readers then never block the writer.
+            c.batch_execute("PRAGMA journal_mode = WAL").map_err(|e| e.to_string())?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// A write transaction that may read before it writes. On SQLite it starts
+/// with BEGIN IMMEDIATE so it takes the write lock up front: a deferred
+/// transaction that upgrades from read to write fails with SQLITE_BUSY
+/// instead of waiting when another writer got there first.
+pub fn write_transaction<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let nested = match conn {
+        DbConn::Pg(c) => transaction_open(c),
+        DbConn::Sqlite(c) => transaction_open(c),
+    };
+    if nested {
+        return conn.transaction(work);
+    }
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match work(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}

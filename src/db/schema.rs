@@ -1,0 +1,85 @@
+//! Table definitions shared by the SQLite and PostgreSQL backends.
+//! Kept by hand (not `diesel print-schema`) so one file serves both.
+
+diesel::table! {
+    sections (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    authors (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        bio -> Text,
+        avatar_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> Integer,
+        source_path -> Text,
+        digest -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> Integer,
+        slug -> Text,
+        headline -> Text,
+        dek -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        section_id -> Integer,
+        image_url -> Nullable<Text>,
+        image_alt -> Text,
+        image_caption -> Text,
+        image_credit -> Text,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        comments_open -> Bool,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> Integer,
+        author_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> Integer,
+        tag_id -> Integer,
+    }
+}
+
+diesel::joinable!(articles -> sections (section_id));
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_tags -> tags (tag_id));
+
+diesel::allow_tables_to_appear_in_same_query!(sections, authors, media, articles, article_authors, tags, article_tags,);

@@ -1,0 +1,93 @@
+//! The one error type of the web app. Handlers return `Result<_, AppError>`;
+//! the error-page middleware turns any error status into a page in the
+//! site's layout, using the title and message kept here.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("a background task failed")]
+    Blocking(#[from] actix_web::error::BlockingError),
+    #[error("template error: {0}")]
+    Template(#[from] askama::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Database(other),
+        }
+    }
+}
+
+/// What a reader is told about an error. Internal details stay in the log.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl ErrorInfo {
+    pub fn for_status(status: StatusCode) -> ErrorInfo {
+        let (title, message) = match status.as_u16() {
+            400 => ("Bad request", "The request could not be understood."),
+            403 => ("Not allowed", "You do not have permission to see this page."),
+            404 => {
+                ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped.")
+            }
+            405 => ("Not allowed", "That kind of request is not accepted here."),
+            413 => ("Too large", "What you sent is larger than we accept."),
+            429 => ("Slow down", "Too many requests. Please wait a moment and try again."),
+            s if s >= 500 => {
+                ("Something went wrong", "Something went wrong on our side. Please try again in a moment.")
+            }
+            _ => ("Error", "The request could not be completed."),
+        };
+        ErrorInfo { title, message: message.to_string() }
+    }
+}
+
+impl AppError {
+    pub fn info(&self) -> ErrorInfo {
+        let status = self.status_code();
+        match self {
+            AppError::BadRequest(message) => ErrorInfo { title: "Bad request", message: message.clone() },
+            _ => ErrorInfo::for_status(status),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Database(_)
+            | AppError::Pool(_)
+            | AppError::Blocking(_)
+            | AppError::Template(_)
+            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status_code().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        // The body is replaced by the error-page middleware; this plain text
+        // only shows if that middleware is not installed.
+        HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.info().message)
+    }
+}

@@ -1,0 +1,157 @@
+//! The `newsdesk` command: serve the site, migrate, import articles.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use actix_web::web;
+use clap::{Args, Parser, Subcommand};
+use newsdesk::config::{Config, RawSettings};
+use newsdesk::db::Database;
+use newsdesk::import::{self, DirSource, ImportOptions};
+use newsdesk::state::{AppState, now};
+
+#[derive(Parser)]
+#[command(name = "newsdesk", version, about = "A server-rendered news site with reader comments")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct Settings {
+    /// Database: postgres://USER@HOST/DB or sqlite://PATH. Without it the
+    /// site runs on ./newsdesk.db and loads the demo content.
+    #[arg(long, global = true, env = "NEWSDESK_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, global = true, env = "NEWSDESK_BIND")]
+    bind: Option<String>,
+    /// Public address of the site, used in absolute links.
+    #[arg(long, global = true, env = "NEWSDESK_BASE_URL")]
+    base_url: Option<String>,
+    /// Load the demo articles into an empty database even though a database URL was given.
+    #[arg(long, global = true, env = "NEWSDESK_DEMO")]
+    demo: bool,
+    /// Database connections per process.
+    #[arg(long, global = true, env = "NEWSDESK_POOL_SIZE")]
+    pool_size: Option<u32>,
+    /// Name shown in the masthead and page titles.
+    #[arg(long, global = true, env = "NEWSDESK_SITE_NAME")]
+    site_name: Option<String>,
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, global = true, env = "NEWSDESK_WORKERS")]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default).
+    Serve,
+    /// Create or upgrade the database tables, then exit.
+    Migrate,
+    /// Import sections, authors and Markdown articles from a folder.
+    Import {
+        /// Folder with sections/, authors/ and articles/ inside.
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let workers = cli.settings.workers;
+    let raw = RawSettings {
+        // DATABASE_URL is what most hosting platforms set.
+        database_url: cli.settings.database_url.or_else(|| std::env::var("DATABASE_URL").ok()),
+        bind: cli.settings.bind,
+        base_url: cli.settings.base_url,
+        demo: cli.settings.demo,
+        pool_size: cli.settings.pool_size,
+        site_name: cli.settings.site_name,
+    };
+    let config = match Config::from_raw(raw) {
+        Ok(config) => config,
+        Err(error) => return fail(&error.to_string()),
+    };
+    if workers == Some(0) {
+        return fail("NEWSDESK_WORKERS: must be at least 1");
+    }
+    let db = match Database::open(&config.database, config.pool_size) {
+        Ok(db) => db,
+        Err(error) => return fail(&format!("NEWSDESK_DATABASE_URL ({}): {error}", config.database.redacted())),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            println!("database {} is up to date", config.database.redacted());
+            ExitCode::SUCCESS
+        }
+        Command::Import { dir } => run_import(&db, &dir),
+        Command::Serve => run_server(config, db, workers),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("newsdesk: error: {message}");
+    ExitCode::from(2)
+}
+
+fn run_import(db: &Database, dir: &std::path::Path) -> ExitCode {
+    if !dir.is_dir() {
+        return fail(&format!("{} is not a folder", dir.display()));
+    }
+    let mut conn = match db.conn() {
+        Ok(conn) => conn,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match import::import(&mut conn, &DirSource::new(dir), ImportOptions::default(), now()) {
+        Ok(report) => {
+            println!("imported from {}:\n{report}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error.to_string()),
+    }
+}
+
+fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode {
+    if config.load_demo {
+        let loaded = db
+            .conn()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| import::load_demo_if_empty(&mut conn, now()).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(Some(report)) => tracing::info!(
+                "loaded the demo newsroom: {} articles, {} sections, {} authors",
+                report.created.len(),
+                report.sections.len(),
+                report.authors.len()
+            ),
+            Ok(None) => {}
+            Err(error) => return fail(&format!("loading the demo content: {error}")),
+        }
+    }
+    let listener = match TcpListener::bind(config.bind) {
+        Ok(listener) => listener,
+        Err(error) => return fail(&format!("NEWSDESK_BIND: cannot listen on {}: {error}", config.bind)),
+    };
+    tracing::info!("database: {}", config.database.redacted());
+    tracing::info!("newsdesk is ready: open {} in your browser", config.base_url);
+    let state = web::Data::new(AppState::new(config, db));
+    let result = actix_web::rt::System::new().block_on(async move {
+        let server = newsdesk::serve(state, listener, workers)?;
+        server.await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("server stopped: {error}")),
+    }
+}

@@ -1,0 +1,273 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Timestamp};
+
+use super::{Author, Page, page_count};
+use crate::db::schema::{article_authors, article_tags, articles, sections};
+use crate::db::{DbConn, MultiBackend};
+
+/// A whole article as stored.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct Article {
+    pub id: i32,
+    pub slug: String,
+    pub headline: String,
+    pub dek: String,
+    pub body_html: String,
+    pub section_id: i32,
+    pub image_url: Option<String>,
+    pub image_alt: String,
+    pub image_caption: String,
+    pub image_credit: String,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+    pub comments_open: bool,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = articles)]
+#[diesel(treat_none_as_null = true)]
+pub struct ArticleFields<'a> {
+    pub slug: &'a str,
+    pub headline: &'a str,
+    pub dek: &'a str,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub section_id: i32,
+    pub image_url: Option<&'a str>,
+    pub image_alt: &'a str,
+    pub image_caption: &'a str,
+    pub image_credit: &'a str,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+    pub comments_open: bool,
+    pub imported_at: NaiveDateTime,
+}
+
+/// What a list of stories shows about each one.
+#[derive(Clone, Debug)]
+pub struct ArticleCard {
+    pub id: i32,
+    pub slug: String,
+    pub headline: String,
+    pub dek: String,
+    pub image_url: Option<String>,
+    pub image_alt: String,
+    pub published_at: NaiveDateTime,
+    pub section_slug: String,
+    pub section_name: String,
+    pub section_id: i32,
+    pub authors: Vec<Author>,
+}
+
+type CardRow = (i32, String, String, String, Option<String>, String, NaiveDateTime, String, String, i32);
+
+/// Which published articles a list shows.
+#[derive(Clone, Debug)]
+pub enum CardFilter {
+    All,
+    Section(i32),
+    Author(i32),
+    Tag(i32),
+}
+
+type CardQuery<'a> = diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<articles::table, sections::table>, MultiBackend>;
+
+fn published_cards<'a>(filter: &CardFilter, now: NaiveDateTime) -> CardQuery<'a> {
+    let query = articles::table.inner_join(sections::table).into_boxed().filter(articles::published_at.le(now));
+    match *filter {
+        CardFilter::All => query,
+        CardFilter::Section(id) => query.filter(articles::section_id.eq(id)),
+        // Subqueries rather than joins, so an article never appears twice.
+        CardFilter::Author(id) => query.filter(articles::id.eq_any(
+            article_authors::table.filter(article_authors::author_id.eq(id)).select(article_authors::article_id),
+        )),
+        CardFilter::Tag(id) => query.filter(
+            articles::id
+                .eq_any(article_tags::table.filter(article_tags::tag_id.eq(id)).select(article_tags::article_id)),
+        ),
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+}
+
+impl Article {
+    /// A published article with its section, or None (unknown or scheduled).
+    pub fn published_by_slug(
+        conn: &mut DbConn,
+        slug: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<(Article, super::Section)>> {
+        articles::table
+            .inner_join(sections::table)
+            .filter(articles::slug.eq(slug))
+            .filter(articles::published_at.le(now))
+            .select((Article::as_select(), super::Section::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn id_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
+        articles::table.filter(articles::slug.eq(slug)).select(articles::id).first(conn).optional()
+    }
+
+    /// Inserts or updates the article with this slug and replaces its bylines
+    /// and tags; returns its id and whether it was new.
+    pub fn upsert(
+        conn: &mut DbConn,
+        fields: &ArticleFields<'_>,
+        author_ids: &[i32],
+        tag_ids: &[i32],
+    ) -> QueryResult<(i32, bool)> {
+        let (id, created) = match Article::id_by_slug(conn, fields.slug)? {
+            Some(id) => {
+                diesel::update(articles::table.find(id)).set(fields).execute(conn)?;
+                (id, false)
+            }
+            None => {
+                let id =
+                    diesel::insert_into(articles::table).values(fields).returning(articles::id).get_result(conn)?;
+                (id, true)
+            }
+        };
+        // Row by row: the multi-backend connection cannot batch inserts, and
+        // an article has a handful of bylines and tags at most.
+        diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id))).execute(conn)?;
+        for (position, author_id) in author_ids.iter().enumerate() {
+            diesel::insert_into(article_authors::table)
+                .values((
+                    article_authors::article_id.eq(id),
+                    article_authors::author_id.eq(*author_id),
+                    article_authors::position.eq(position as i32),
+                ))
+                .execute(conn)?;
+        }
+        diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+        for tag_id in tag_ids {
+            diesel::insert_into(article_tags::table)
+                .values((article_tags::article_id.eq(id), article_tags::tag_id.eq(*tag_id)))
+                .execute(conn)?;
+        }
+        Ok((id, created))
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        articles::table.count().get_result(conn)
+    }
+}
+
+impl ArticleCard {
+    /// One page of published stories, newest first, with their bylines:
+    /// three queries whatever the page size (count, cards, bylines).
+    pub fn page(
+        conn: &mut DbConn,
+        filter: &CardFilter,
+        now: NaiveDateTime,
+        number: i64,
+        per_page: i64,
+    ) -> QueryResult<Option<Page<ArticleCard>>> {
+        let total: i64 = published_cards(filter, now).count().get_result(conn)?;
+        let total_pages = page_count(total, per_page);
+        if number < 1 || number > total_pages {
+            return Ok(None);
+        }
+        let items = ArticleCard::load(conn, published_cards(filter, now), (number - 1) * per_page, per_page)?;
+        Ok(Some(Page { items, number, total_pages }))
+    }
+
+    /// The newest `limit` published stories.
+    pub fn latest(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<ArticleCard>> {
+        ArticleCard::load(conn, published_cards(&CardFilter::All, now), 0, limit)
+    }
+
+    /// The newest `per_section` stories of every section, in two queries: a
+    /// window function picks the ids, then the cards load together.
+    pub fn latest_per_section(
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        per_section: i32,
+    ) -> QueryResult<Vec<ArticleCard>> {
+        let sql = match conn {
+            DbConn::Sqlite(_) => {
+                "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY section_id \
+                 ORDER BY published_at DESC, id DESC) AS rank FROM articles WHERE published_at <= ?) \
+                 AS ranked WHERE rank <= ?"
+            }
+            DbConn::Pg(_) => {
+                "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY section_id \
+                 ORDER BY published_at DESC, id DESC) AS rank FROM articles WHERE published_at <= $1) \
+                 AS ranked WHERE rank <= $2"
+            }
+        };
+        let ids: Vec<i32> = diesel::sql_query(sql)
+            .bind::<Timestamp, _>(now)
+            .bind::<Integer, _>(per_section)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = published_cards(&CardFilter::All, now).filter(articles::id.eq_any(ids));
+        ArticleCard::load(conn, query, 0, i64::MAX)
+    }
+
+    fn load(conn: &mut DbConn, query: CardQuery<'_>, offset: i64, limit: i64) -> QueryResult<Vec<ArticleCard>> {
+        let rows: Vec<CardRow> = query
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select((
+                articles::id,
+                articles::slug,
+                articles::headline,
+                articles::dek,
+                articles::image_url,
+                articles::image_alt,
+                articles::published_at,
+                sections::slug,
+                sections::name,
+                sections::id,
+            ))
+            .load(conn)?;
+        let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
+        let mut bylines = Author::bylines_for(conn, &ids)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    slug,
+                    headline,
+                    dek,
+                    image_url,
+                    image_alt,
+                    published_at,
+                    section_slug,
+                    section_name,
+                    section_id,
+                )| {
+                    ArticleCard {
+                        authors: bylines.remove(&id).unwrap_or_default(),
+                        id,
+                        slug,
+                        headline,
+                        dek,
+                        image_url,
+                        image_alt,
+                        published_at,
+                        section_slug,
+                        section_name,
+                        section_id,
+                    }
+                },
+            )
+            .collect())
+    }
+}

@@ -1,0 +1,38 @@
+//! Rows, inserts and the queries about each thing the site stores.
+//! Route handlers call these; no SQL lives anywhere else.
+
+pub mod article;
+pub mod author;
+pub mod media;
+pub mod section;
+pub mod tag;
+
+pub use article::{Article, ArticleCard, CardFilter};
+pub use author::Author;
+pub use media::MediaFile;
+pub use section::Section;
+pub use tag::Tag;
+
+/// One page of a longer list.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub number: i64,
+    pub total_pages: i64,
+}
+
+impl<T> Page<T> {
+    pub fn has_newer(&self) -> bool {
+        self.number > 1
+    }
+
+    pub fn has_older(&self) -> bool {
+        self.number < self.total_pages
+    }
+}
+
+/// Pages needed for `total` items, at least one so an empty list still has
+/// a first page to show its empty state on.
+pub fn page_count(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
+}

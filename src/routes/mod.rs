@@ -1,0 +1,40 @@
+//! HTTP handlers, one file per area of the site. Handlers parse the request,
+//! call model functions and render; they hold no SQL.
+
+pub mod errors;
+pub mod files;
+pub mod listings;
+pub mod stories;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use crate::error::AppError;
+
+/// Renders a page as an HTML response with the given status.
+pub fn render_with_status<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let html = page.render()?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+pub fn render<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
+    render_with_status(StatusCode::OK, page)
+}
+
+/// `?page=N` as a page number; anything that is not a positive number is a
+/// page that does not exist.
+pub fn page_number(raw: Option<&str>) -> Result<i64, AppError> {
+    match raw {
+        None => Ok(1),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(AppError::NotFound),
+        },
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
+}

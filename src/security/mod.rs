@@ -1,0 +1,3 @@
+//! Protections that apply to every response or request.
+
+pub mod headers;

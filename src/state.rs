@@ -1,0 +1,92 @@
+//! What every request handler shares: settings, database, assets and the
+//! small caches in front of the database.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDateTime, Utc};
+
+use crate::assets::Assets;
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::Section;
+use crate::views::{Chrome, NavItem};
+
+/// Sections change rarely; re-reading them at most this often keeps one
+/// query off every page view while an import still shows up promptly.
+const NAV_TTL: Duration = Duration::from_secs(30);
+
+pub struct AppState {
+    pub config: Config,
+    pub db: Database,
+    pub assets: Assets,
+    nav: RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>,
+}
+
+/// The current time as stored in the database (UTC, no offset).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Database) -> AppState {
+        AppState { config, db, assets: Assets::load(), nav: RwLock::new(None) }
+    }
+
+    /// The navigation, from the cache when it is fresh.
+    pub async fn nav(&self) -> Result<Arc<Vec<NavItem>>, AppError> {
+        if let Some(nav) = self.cached_nav(true) {
+            return Ok(nav);
+        }
+        let sections = self.db.run(|conn| Ok(Section::all_in_order(conn)?)).await?;
+        let nav: Arc<Vec<NavItem>> = Arc::new(
+            sections
+                .into_iter()
+                .map(|s| NavItem { url: format!("/sections/{}", s.slug), name: s.name, slug: s.slug })
+                .collect(),
+        );
+        if let Ok(mut slot) = self.nav.write() {
+            *slot = Some((Instant::now(), nav.clone()));
+        }
+        Ok(nav)
+    }
+
+    /// Whatever navigation is cached, fresh or not (error pages must not
+    /// depend on the database they may be reporting about).
+    pub fn cached_nav(&self, fresh_only: bool) -> Option<Arc<Vec<NavItem>>> {
+        let slot = self.nav.read().ok()?;
+        let (loaded, nav) = slot.as_ref()?;
+        if fresh_only && loaded.elapsed() > NAV_TTL {
+            return None;
+        }
+        Some(nav.clone())
+    }
+
+    /// The layout data for a page at `path` (used for its canonical URL).
+    pub fn chrome(&self, nav: Arc<Vec<NavItem>>, title: &str, description: &str, path: &str, current: &str) -> Chrome {
+        Chrome {
+            site_name: self.config.site_name.clone(),
+            title: title.to_string(),
+            description: description.to_string(),
+            canonical: format!("{}{}", self.config.base_url, path),
+            css_url: self.assets.url("css/site.css"),
+            icon_url: self.assets.url("favicon.svg"),
+            nav,
+            current: current.to_string(),
+            year: Utc::now().year(),
+        }
+    }
+
+    /// Layout data for a page, loading the navigation if needed.
+    pub async fn page_chrome(
+        &self,
+        title: &str,
+        description: &str,
+        path: &str,
+        current: &str,
+    ) -> Result<Chrome, AppError> {
+        let nav = self.nav().await?;
+        Ok(self.chrome(nav, title, description, path, current))
+    }
+}

@@ -1,0 +1,164 @@
+//! Template structs and the display data they receive. Templates get
+//! ready-to-show values; nothing here queries the database.
+
+pub mod pages;
+pub mod time;
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use crate::models::{ArticleCard, Author, Page};
+pub use time::Moment;
+
+/// A section as the navigation shows it.
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub name: String,
+    pub url: String,
+    pub slug: String,
+}
+
+/// What the shared layout needs: the page's title and canonical address, the
+/// navigation, the asset URLs.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub site_name: String,
+    pub title: String,
+    pub description: String,
+    pub canonical: String,
+    pub css_url: String,
+    pub icon_url: String,
+    pub nav: Arc<Vec<NavItem>>,
+    /// The slug of the section this page belongs to, to mark it in the nav.
+    pub current: String,
+    pub year: i32,
+}
+
+impl Chrome {
+    /// The document title: "Page – Site", or just the site on the home page.
+    pub fn document_title(&self) -> String {
+        if self.title.is_empty() { self.site_name.clone() } else { format!("{} – {}", self.title, self.site_name) }
+    }
+
+    pub fn is_current(&self, slug: &str) -> bool {
+        self.current == slug
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ImageView {
+    pub url: String,
+    pub alt: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthorView {
+    pub name: String,
+    pub url: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub initials: String,
+}
+
+impl AuthorView {
+    pub fn from_author(author: &Author) -> AuthorView {
+        AuthorView {
+            name: author.name.clone(),
+            url: format!("/authors/{}", author.slug),
+            bio: author.bio.clone(),
+            avatar_url: author.avatar_url.clone(),
+            initials: initials(&author.name),
+        }
+    }
+}
+
+/// Up to two initials for an avatar placeholder ("Mara Quell" → "MQ").
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|word| word.chars().next()).flat_map(char::to_uppercase).take(2).collect()
+}
+
+/// A story in a list.
+#[derive(Clone, Debug)]
+pub struct CardView {
+    pub url: String,
+    pub headline: String,
+    pub dek: String,
+    pub image: Option<ImageView>,
+    pub section_name: String,
+    pub section_url: String,
+    pub when: Moment,
+    pub authors: Vec<AuthorView>,
+}
+
+impl CardView {
+    pub fn new(card: &ArticleCard, now: NaiveDateTime) -> CardView {
+        CardView {
+            url: format!("/articles/{}", card.slug),
+            headline: card.headline.clone(),
+            dek: card.dek.clone(),
+            image: card.image_url.as_ref().map(|url| ImageView { url: url.clone(), alt: card.image_alt.clone() }),
+            section_name: card.section_name.clone(),
+            section_url: format!("/sections/{}", card.section_slug),
+            when: Moment::new(card.published_at, now),
+            authors: card.authors.iter().map(AuthorView::from_author).collect(),
+        }
+    }
+
+    pub fn list(cards: &[ArticleCard], now: NaiveDateTime) -> Vec<CardView> {
+        cards.iter().map(|card| CardView::new(card, now)).collect()
+    }
+
+    /// "By A and B", for cards.
+    pub fn byline(&self) -> String {
+        join_names(self.authors.iter().map(|a| a.name.as_str()))
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+pub fn join_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Links to the neighbouring pages of a paginated list.
+#[derive(Clone, Debug)]
+pub struct Pager {
+    pub number: i64,
+    pub total_pages: i64,
+    pub newer_url: Option<String>,
+    pub older_url: Option<String>,
+}
+
+impl Pager {
+    pub fn new<T>(page: &Page<T>, base: &str) -> Pager {
+        let link = |n: i64| if n == 1 { base.to_string() } else { format!("{base}?page={n}") };
+        Pager {
+            number: page.number,
+            total_pages: page.total_pages,
+            newer_url: page.has_newer().then(|| link(page.number - 1)),
+            older_url: page.has_older().then(|| link(page.number + 1)),
+        }
+    }
+
+    pub fn is_needed(&self) -> bool {
+        self.total_pages > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_initials() {
+        assert_eq!(join_names(["A", "B", "C"].into_iter()), "A, B and C");
+        assert_eq!(join_names(["A"].into_iter()), "A");
+        assert_eq!(initials("mara de quell"), "MD");
+        assert_eq!(initials("News Desk"), "ND");
+    }
+}

@@ -1,0 +1,221 @@
+//! Test harness: every test gets a fresh database (a new SQLite file, or a
+//! new PostgreSQL database on 127.0.0.1:5432) and the real app, built by the
+//! same `app()` as production, served over HTTP on a free port.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use newsdesk::config::{Config, RawSettings};
+use newsdesk::db::{Database, DbConn};
+use newsdesk::state::{AppState, now};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `name::sqlite` and `name::postgres` tests from one
+/// `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+/// Where the test PostgreSQL server is; CI uses the default.
+pub fn postgres_admin_url() -> String {
+    std::env::var("NEWSDESK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Says out loud, past the test harness's output capture, that a test could
+/// not run; fails instead when CI demands PostgreSQL.
+fn postgres_missing(error: &str) {
+    if std::env::var("NEWSDESK_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+        panic!(
+            "PostgreSQL is required (NEWSDESK_TEST_REQUIRE_POSTGRES=1) but {} is unreachable: {error}",
+            postgres_admin_url()
+        );
+    }
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("a test");
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!! NOT RUN on PostgreSQL: {name}: cannot reach {} ({error}). CI always runs these.\n",
+        postgres_admin_url()
+    );
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres_name: Option<String>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some(TestDatabase { url, _dir: Some(dir), postgres_name: None })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let mut admin = match PgConnection::establish(&admin_url) {
+                    Ok(conn) => conn,
+                    Err(error) => {
+                        postgres_missing(&error.to_string());
+                        return None;
+                    }
+                };
+                let name = format!(
+                    "newsdesk_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand::random::<u32>()
+                );
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let url = match admin_url.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{name}"),
+                    None => panic!("NEWSDESK_TEST_POSTGRES must end in /DATABASE"),
+                };
+                Some(TestDatabase { url, _dir: None, postgres_name: Some(name) })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name
+            && let Ok(mut admin) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// The app, running over HTTP against its own database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: web::Data<AppState>,
+    pub backend: Backend,
+    server: actix_web::dev::ServerHandle,
+    // Last, so the server lets go of the database before it is dropped.
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// The app with the built-in demo newsroom loaded.
+    pub async fn with_demo(backend: Backend) -> Option<TestApp> {
+        TestApp::start(backend, |conn| {
+            newsdesk::import::load_demo_if_empty(conn, now()).expect("demo content loads");
+        })
+        .await
+    }
+
+    /// The app on an empty (migrated) database.
+    pub async fn empty(backend: Backend) -> Option<TestApp> {
+        TestApp::start(backend, |_| {}).await
+    }
+
+    pub async fn start(backend: Backend, setup: impl FnOnce(&mut DbConn)) -> Option<TestApp> {
+        let database = TestDatabase::create(backend)?;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let config = Config::from_raw(RawSettings {
+            database_url: Some(database.url.clone()),
+            base_url: Some(address.clone()),
+            pool_size: Some(4),
+            ..Default::default()
+        })
+        .expect("test settings are valid");
+        let db = Database::open(&config.database, config.pool_size).expect("test database opens");
+        setup(&mut db.conn().expect("a connection"));
+        let state = web::Data::new(AppState::new(config, db));
+        let server = newsdesk::serve(state.clone(), listener, Some(1)).expect("server starts");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Some(TestApp { address, client, state, backend, server: handle, database })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request is answered")
+    }
+
+    /// GETs a page and returns its status and body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Statements the app's pool has run so far.
+    pub fn queries(&self) -> u64 {
+        self.state.db.query_counter().get()
+    }
+
+    pub fn conn(&self) -> newsdesk::db::PooledConn {
+        self.state.db.conn().expect("a connection")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the workers so their pool lets go of the database now, not
+        // when the process ends.
+        let stopping = self.server.stop(false);
+        actix_web::rt::spawn(stopping);
+    }
+}
+
+/// Parses HTML for assertions about its structure.
+pub fn html(body: &str) -> scraper::Html {
+    scraper::Html::parse_document(body)
+}
+
+/// Text of every element matching `selector`, whitespace collapsed.
+pub fn texts(document: &scraper::Html, selector: &str) -> Vec<String> {
+    let selector = scraper::Selector::parse(selector).expect("valid selector");
+    document
+        .select(&selector)
+        .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Attribute values of every element matching `selector`.
+pub fn attrs(document: &scraper::Html, selector: &str, attribute: &str) -> Vec<String> {
+    let selector = scraper::Selector::parse(selector).expect("valid selector");
+    document.select(&selector).filter_map(|e| e.value().attr(attribute).map(str::to_string)).collect()
+}

@@ -1,0 +1,158 @@
+//! Starting the binary: the zero-configuration default, and bad settings
+//! that must stop it with one clear line instead of a panic.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+fn newsdesk() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+    for var in ["NEWSDESK_DATABASE_URL", "DATABASE_URL", "NEWSDESK_BIND", "NEWSDESK_BASE_URL", "NEWSDESK_DEMO"] {
+        command.env_remove(var);
+    }
+    command.env("RUST_LOG", "info");
+    command
+}
+
+/// Runs the binary to completion and returns its exit code and stderr.
+fn fails_with(command: &mut Command) -> (i32, String) {
+    let output = command.output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).to_string())
+}
+
+fn assert_one_clear_line(stderr: &str, must_contain: &[&str]) {
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "no panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    for part in must_contain {
+        assert!(lines[0].contains(part), "\"{part}\" in: {}", lines[0]);
+    }
+}
+
+#[test]
+fn a_wrong_database_scheme_is_named() {
+    let (code, stderr) =
+        fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", "mysql://root@localhost/news"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_DATABASE_URL", "mysql"]);
+}
+
+#[test]
+fn database_url_is_read_from_database_url_too() {
+    let (code, stderr) = fails_with(newsdesk().arg("migrate").env("DATABASE_URL", "redis://127.0.0.1"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["redis"]);
+}
+
+#[test]
+fn unreachable_postgres_reports_the_servers_own_error() {
+    let (code, stderr) =
+        fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", "postgres://postgres@127.0.0.1:1/news"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["cannot connect to PostgreSQL", "127.0.0.1", "refused"]);
+}
+
+#[test]
+fn an_unusable_sqlite_path_is_explained() {
+    let (code, stderr) =
+        fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", "sqlite:///no/such/dir/news.db"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["/no/such/dir", "does not exist"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", dir.path()));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["cannot open the SQLite database", "directory"]);
+}
+
+#[test]
+fn bad_bind_and_base_url_are_named() {
+    let (code, stderr) = fails_with(newsdesk().arg("serve").env("NEWSDESK_BIND", "everywhere"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_BIND", "everywhere"]);
+    let (code, stderr) = fails_with(newsdesk().arg("serve").env("NEWSDESK_BASE_URL", "news.example.org"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_BASE_URL"]);
+}
+
+#[test]
+fn a_taken_port_is_named() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) =
+        fails_with(newsdesk().current_dir(dir.path()).env("NEWSDESK_BIND", taken.local_addr().unwrap().to_string()));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_BIND", "cannot listen"]);
+}
+
+/// A running server, killed when the test ends however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `newsdesk` and waits for the line saying it is ready. A thread
+/// keeps reading its log afterwards, so the server never writes to a closed pipe.
+fn start(command: &mut Command) -> (Running, String) {
+    let mut child = command.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let running = Running(child);
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = String::new();
+    for line in received.iter() {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("starting service") {
+            std::thread::spawn(move || received.iter().for_each(drop));
+            return (running, log);
+        }
+    }
+    panic!("newsdesk exited before it was ready:\n{log}");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[actix_web::test]
+async fn zero_config_creates_the_database_and_serves_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_server, log) = start(newsdesk().current_dir(dir.path()).env("NEWSDESK_BIND", format!("127.0.0.1:{port}")));
+    assert!(log.contains(&format!("open http://127.0.0.1:{port} in your browser")), "{log}");
+    assert!(log.contains("loaded the demo newsroom: 16 articles"), "{log}");
+    assert!(dir.path().join("newsdesk.db").is_file());
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("Storm surge breaches Callowhaven harbour wall"));
+}
+
+#[actix_web::test]
+async fn an_operator_database_gets_no_demo_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("site.db").display());
+    let port = free_port();
+    let (server, log) =
+        start(newsdesk().env("NEWSDESK_DATABASE_URL", &url).env("NEWSDESK_BIND", format!("127.0.0.1:{port}")));
+    assert!(!log.contains("demo"), "{log}");
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("No stories yet"));
+    drop(server);
+
+    let port = free_port();
+    let (_server, log) = start(
+        newsdesk().arg("--demo").env("NEWSDESK_DATABASE_URL", &url).env("NEWSDESK_BIND", format!("127.0.0.1:{port}")),
+    );
+    assert!(log.contains("loaded the demo newsroom"), "{log}");
+}
