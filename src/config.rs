@@ -2,7 +2,8 @@
 //! start-up. Every error names the setting it is about.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The file the zero-configuration default uses, in the working directory.
 pub const DEFAULT_SQLITE_FILE: &str = "newsdesk.db";
@@ -66,6 +67,45 @@ impl ConfigError {
     }
 }
 
+/// A rate limit: one event per `interval`, with bursts of up to `burst`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateRule {
+    pub interval: Duration,
+    pub burst: u32,
+}
+
+impl RateRule {
+    pub const fn new(interval_secs: u64, burst: u32) -> RateRule {
+        RateRule { interval: Duration::from_secs(interval_secs), burst }
+    }
+}
+
+/// The limits that keep abuse slow. Log-in limits count attempts, failed or not.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimits {
+    pub comment_per_user: RateRule,
+    pub login_per_account: RateRule,
+    pub login_per_ip: RateRule,
+    pub signup_per_ip: RateRule,
+    pub report_per_user: RateRule,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            // One comment per 10 s, three in a row allowed.
+            comment_per_user: RateRule::new(10, 3),
+            // Ten tries at an account, then one a minute.
+            login_per_account: RateRule::new(60, 10),
+            // Thirty tries from one address, then one every 20 s.
+            login_per_ip: RateRule::new(20, 30),
+            // Five new accounts from one address, then one every 10 minutes.
+            signup_per_ip: RateRule::new(600, 5),
+            report_per_user: RateRule::new(10, 10),
+        }
+    }
+}
+
 /// What the web server needs, already validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -79,6 +119,17 @@ pub struct Config {
     pub base_url: String,
     pub pool_size: u32,
     pub site_name: String,
+    /// Signs and encrypts the session cookie (64 bytes).
+    pub session_key: Vec<u8>,
+    /// Plain-http mode for a local machine: cookies are sent without Secure.
+    pub local_http: bool,
+    /// Trust X-Forwarded-For from a reverse proxy for the client address.
+    pub trust_proxy: bool,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after log-in, used or not.
+    pub session_lifetime: Duration,
+    pub limits: RateLimits,
 }
 
 /// Raw settings as they come from flags and the environment.
@@ -90,6 +141,15 @@ pub struct RawSettings {
     pub demo: bool,
     pub pool_size: Option<u32>,
     pub site_name: Option<String>,
+    pub session_key: Option<String>,
+    /// Only serving needs a lasting session key; `import` and `migrate` don't.
+    pub serving: bool,
+    pub local_http: bool,
+    pub trust_proxy: bool,
+    pub session_idle_days: Option<u32>,
+    pub session_lifetime_days: Option<u32>,
+    pub comment_interval_secs: Option<u64>,
+    pub comment_burst: Option<u32>,
 }
 
 impl Config {
@@ -118,8 +178,110 @@ impl Config {
         if site_name.is_empty() {
             return Err(ConfigError::new("NEWSDESK_SITE_NAME", "must not be empty"));
         }
-        Ok(Config { database, zero_config, load_demo: raw.demo || zero_config, bind, base_url, pool_size, site_name })
+        let session_key = match raw.session_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(hex_key) => parse_session_key(hex_key)?,
+            None if !raw.serving => parse_session_key(&new_session_key())?,
+            None => match &database {
+                DatabaseUrl::Sqlite(path) => key_beside(path)?,
+                DatabaseUrl::Postgres(_) => {
+                    return Err(ConfigError::new(
+                        "NEWSDESK_SESSION_KEY",
+                        "is required with PostgreSQL (every instance must share it); `newsdesk session-key` prints a new one",
+                    ));
+                }
+            },
+        };
+        let idle_days = raw.session_idle_days.unwrap_or(14);
+        let lifetime_days = raw.session_lifetime_days.unwrap_or(30);
+        if !(1..=365).contains(&idle_days) {
+            return Err(ConfigError::new("NEWSDESK_SESSION_IDLE_DAYS", "must be between 1 and 365"));
+        }
+        if !(idle_days..=3650).contains(&lifetime_days) {
+            return Err(ConfigError::new(
+                "NEWSDESK_SESSION_LIFETIME_DAYS",
+                "must be at least the idle days and at most 3650",
+            ));
+        }
+        let mut limits = RateLimits::default();
+        if let Some(secs) = raw.comment_interval_secs {
+            limits.comment_per_user.interval = Duration::from_secs(secs);
+        }
+        if let Some(burst) = raw.comment_burst {
+            if burst == 0 {
+                return Err(ConfigError::new("NEWSDESK_COMMENT_BURST", "must be at least 1"));
+            }
+            limits.comment_per_user.burst = burst;
+        }
+        let day = Duration::from_secs(24 * 60 * 60);
+        Ok(Config {
+            database,
+            zero_config,
+            load_demo: raw.demo || zero_config,
+            bind,
+            base_url,
+            pool_size,
+            site_name,
+            session_key,
+            local_http: raw.local_http || zero_config,
+            trust_proxy: raw.trust_proxy,
+            session_idle: day * idle_days,
+            session_lifetime: day * lifetime_days,
+            limits,
+        })
     }
+}
+
+/// Length of the session key in bytes (actix-web's cookie `Key` wants 64).
+pub const SESSION_KEY_BYTES: usize = 64;
+
+/// A new random session key, as the hex text NEWSDESK_SESSION_KEY takes.
+pub fn new_session_key() -> String {
+    hex::encode(rand::random::<[u8; SESSION_KEY_BYTES]>())
+}
+
+fn parse_session_key(text: &str) -> Result<Vec<u8>, ConfigError> {
+    match hex::decode(text) {
+        Ok(bytes) if bytes.len() >= SESSION_KEY_BYTES => Ok(bytes[..SESSION_KEY_BYTES].to_vec()),
+        _ => Err(ConfigError::new(
+            "NEWSDESK_SESSION_KEY",
+            "must be at least 128 hexadecimal characters; `newsdesk session-key` prints a new one",
+        )),
+    }
+}
+
+/// The key kept next to a SQLite database (`newsdesk.db.key`), made on first
+/// start so restarts keep everyone logged in.
+fn key_beside(database: &Path) -> Result<Vec<u8>, ConfigError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".key");
+    let path = PathBuf::from(name);
+    let fail = |e: std::io::Error| {
+        ConfigError::new("NEWSDESK_SESSION_KEY", format!("cannot use the key file {}: {e}", path.display()))
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_session_key(text.trim()).map_err(|e| {
+            ConfigError::new(
+                "NEWSDESK_SESSION_KEY",
+                format!("the key file {} is damaged: {}", path.display(), e.reason),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = new_session_key();
+            write_private(&path, &key).map_err(fail)?;
+            parse_session_key(&key)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn default_base_url(bind: SocketAddr) -> String {
@@ -158,10 +320,47 @@ mod tests {
     }
 
     #[test]
+    fn postgres_needs_a_session_key_and_keys_must_be_long() {
+        let raw = RawSettings { database_url: Some("postgres://u@h/db".into()), serving: true, ..Default::default() };
+        assert_eq!(Config::from_raw(raw).unwrap_err().setting, "NEWSDESK_SESSION_KEY");
+        let raw = RawSettings { database_url: Some("postgres://u@h/db".into()), ..Default::default() };
+        assert!(Config::from_raw(raw).is_ok(), "import and migrate need no key");
+        let raw = RawSettings {
+            database_url: Some("postgres://u@h/db".into()),
+            session_key: Some("abcd".into()),
+            ..Default::default()
+        };
+        assert_eq!(Config::from_raw(raw).unwrap_err().setting, "NEWSDESK_SESSION_KEY");
+        let raw = RawSettings {
+            database_url: Some("postgres://u@h/db".into()),
+            session_key: Some(new_session_key()),
+            ..Default::default()
+        };
+        assert_eq!(Config::from_raw(raw).unwrap().session_key.len(), SESSION_KEY_BYTES);
+    }
+
+    #[test]
+    fn sqlite_keeps_its_key_beside_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("site.db");
+        let raw = RawSettings { database_url: Some(db.display().to_string()), serving: true, ..Default::default() };
+        let first = Config::from_raw(raw.clone()).unwrap();
+        assert!(dir.path().join("site.db.key").is_file());
+        assert_eq!(Config::from_raw(raw).unwrap().session_key, first.session_key);
+        assert!(!first.local_http, "an operator's database means cookies are Secure");
+    }
+
+    #[test]
     fn base_url_loses_its_trailing_slash_and_rejects_other_schemes() {
-        let raw = RawSettings { base_url: Some("https://news.example.org/".into()), ..Default::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let db = Some(dir.path().join("x.db").display().to_string());
+        let raw = RawSettings {
+            base_url: Some("https://news.example.org/".into()),
+            database_url: db.clone(),
+            ..Default::default()
+        };
         assert_eq!(Config::from_raw(raw).unwrap().base_url, "https://news.example.org");
-        let raw = RawSettings { base_url: Some("ftp://x".into()), ..Default::default() };
+        let raw = RawSettings { base_url: Some("ftp://x".into()), database_url: db, ..Default::default() };
         assert_eq!(Config::from_raw(raw).unwrap_err().setting, "NEWSDESK_BASE_URL");
     }
 }

@@ -11,6 +11,14 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("the form's CSRF check failed")]
+    FormExpired,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(diesel::result::Error),
     #[error("no database connection: {0}")]
@@ -48,7 +56,7 @@ impl ErrorInfo {
                 ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped.")
             }
             405 => ("Not allowed", "That kind of request is not accepted here."),
-            413 => ("Too large", "What you sent is larger than we accept."),
+            413 => ("Too large", "What you sent is larger than we accept (64 KB). Shorten it and try again."),
             429 => ("Slow down", "Too many requests. Please wait a moment and try again."),
             s if s >= 500 => {
                 ("Something went wrong", "Something went wrong on our side. Please try again in a moment.")
@@ -64,6 +72,19 @@ impl AppError {
         let status = self.status_code();
         match self {
             AppError::BadRequest(message) => ErrorInfo { title: "Bad request", message: message.clone() },
+            AppError::FormExpired => ErrorInfo {
+                title: "This form has expired",
+                message: "The form was open too long or came from another site, so nothing was changed. \
+                          Go back, reload the page and try again."
+                    .into(),
+            },
+            AppError::TooManyRequests { retry_after_secs } => ErrorInfo {
+                title: "Slow down",
+                message: format!(
+                    "Too many attempts. Please wait {} and try again.",
+                    crate::views::wait_words(*retry_after_secs)
+                ),
+            },
             _ => ErrorInfo::for_status(status),
         }
     }
@@ -74,6 +95,9 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::FormExpired | AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(_)
             | AppError::Pool(_)
             | AppError::Blocking(_)

@@ -16,11 +16,17 @@ pub mod views;
 
 use std::net::TcpListener;
 
+use actix_session::SessionMiddleware;
+use actix_session::config::{PersistentSession, TtlExtensionPolicy};
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::UrlencodedError;
 use actix_web::middleware::{Compress, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::error::AppError;
+use crate::security::session_store::DbSessionStore;
 use crate::state::AppState;
 
 /// Largest request body we read: forms are small, and anything bigger is
@@ -40,16 +46,35 @@ pub fn app(
     >,
 > {
     let https = state.config.base_url.starts_with("https://");
+    let sessions = session_middleware(&state);
     App::new()
         .app_data(state)
-        .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+        .app_data(form_config())
         .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+        // Innermost first: CSRF needs the session, error pages keep the
+        // session's cookie, headers go on everything.
+        .wrap(from_fn(security::csrf::protect))
         .wrap(from_fn(routes::errors::error_pages))
+        .wrap(sessions)
         .wrap(security::headers::default_headers(https))
         .wrap(Compress::default())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .service(routes::stories::home)
-        .service(routes::stories::article)
+        .service(routes::stories::show_article)
+        .service(routes::comments::post_comment)
+        .service(routes::comments::show)
+        .service(routes::comments::reply_form)
+        .service(routes::comments::edit_form)
+        .service(routes::comments::edit)
+        .service(routes::comments::delete_form)
+        .service(routes::comments::delete)
+        .service(routes::accounts::login_form)
+        .service(routes::accounts::login)
+        .service(routes::accounts::logout)
+        .service(routes::accounts::signup_form)
+        .service(routes::accounts::signup)
+        .service(routes::accounts::account)
+        .service(routes::accounts::change_password)
         .service(routes::listings::section)
         .service(routes::listings::author)
         .service(routes::listings::tag)
@@ -59,8 +84,72 @@ pub fn app(
         .default_service(web::to(routes::errors::not_found))
 }
 
+/// Server-side sessions: the cookie holds only an encrypted key; the state
+/// lives in our database, where it can be revoked.
+fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
+    let config = &state.config;
+    let store = DbSessionStore::new(state.db.clone(), config.session_lifetime);
+    let secure = !config.local_http;
+    // The __Host- prefix makes browsers refuse the cookie unless it is
+    // Secure, host-only and for the whole site.
+    let name = if secure { "__Host-newsdesk" } else { "newsdesk_session" };
+    let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
+    SessionMiddleware::builder(store, Key::from(&config.session_key))
+        .cookie_name(name.to_string())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_string())
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(idle)
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build()
+}
+
+/// Forms: capped in size, and unreadable ones answered with a page that
+/// says so rather than a bare 400.
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|error, _| {
+        match error {
+            UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
+            UrlencodedError::Payload(actix_web::error::PayloadError::Overflow) => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest(
+                "We could not read the form you sent (it was incomplete or not valid text). Go back and try again."
+                    .into(),
+            ),
+        }
+        .into()
+    })
+}
+
+/// Clears expired sessions and recovered rate limits, hourly.
+fn spawn_janitor(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut every_hour = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let now = state::now();
+            let swept = state
+                .db
+                .run(move |conn| {
+                    let sessions = models::session::SessionRow::delete_expired(conn, now)?;
+                    let limits = models::rate_limit::delete_stale(conn, now)?;
+                    Ok((sessions, limits))
+                })
+                .await;
+            match swept {
+                Ok((sessions, limits)) => tracing::debug!(sessions, limits, "swept expired rows"),
+                Err(error) => tracing::warn!(%error, "could not sweep expired rows"),
+            }
+        }
+    });
+}
+
 /// Starts serving on an already bound listener (tests bind port 0).
 pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+    spawn_janitor(state.clone());
     let mut server = HttpServer::new(move || app(state.clone()));
     if let Some(workers) = workers {
         server = server.workers(workers);

@@ -44,6 +44,28 @@ struct Settings {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, global = true, env = "NEWSDESK_WORKERS")]
     workers: Option<usize>,
+    /// 128 hex characters that sign session cookies; required with PostgreSQL.
+    /// With SQLite one is made and kept beside the database file.
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+    /// Send cookies without the Secure flag, for plain http on your own machine.
+    #[arg(long, global = true, env = "NEWSDESK_LOCAL_HTTP")]
+    local_http: bool,
+    /// Take the client address from X-Forwarded-For (only behind your own proxy).
+    #[arg(long, global = true, env = "NEWSDESK_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Days of inactivity after which a session ends (default 14).
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_IDLE_DAYS")]
+    session_idle_days: Option<u32>,
+    /// Days after log-in at which a session ends however active (default 30).
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_LIFETIME_DAYS")]
+    session_lifetime_days: Option<u32>,
+    /// Seconds between comments per reader, after the burst (default 10).
+    #[arg(long, global = true, env = "NEWSDESK_COMMENT_INTERVAL_SECS")]
+    comment_interval_secs: Option<u64>,
+    /// Comments a reader may post in a row before the interval applies (default 3).
+    #[arg(long, global = true, env = "NEWSDESK_COMMENT_BURST")]
+    comment_burst: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +79,8 @@ enum Command {
         /// Folder with sections/, authors/ and articles/ inside.
         dir: PathBuf,
     },
+    /// Print a new random session key for NEWSDESK_SESSION_KEY.
+    SessionKey,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +93,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(Command::SessionKey) = cli.command {
+        println!("{}", newsdesk::config::new_session_key());
+        return ExitCode::SUCCESS;
+    }
     let workers = cli.settings.workers;
     let raw = RawSettings {
         // DATABASE_URL is what most hosting platforms set.
@@ -78,6 +106,14 @@ fn main() -> ExitCode {
         demo: cli.settings.demo,
         pool_size: cli.settings.pool_size,
         site_name: cli.settings.site_name,
+        session_key: cli.settings.session_key,
+        serving: matches!(cli.command, None | Some(Command::Serve)),
+        local_http: cli.settings.local_http,
+        trust_proxy: cli.settings.trust_proxy,
+        session_idle_days: cli.settings.session_idle_days,
+        session_lifetime_days: cli.settings.session_lifetime_days,
+        comment_interval_secs: cli.settings.comment_interval_secs,
+        comment_burst: cli.settings.comment_burst,
     };
     let config = match Config::from_raw(raw) {
         Ok(config) => config,
@@ -97,6 +133,7 @@ fn main() -> ExitCode {
         }
         Command::Import { dir } => run_import(&db, &dir),
         Command::Serve => run_server(config, db, workers),
+        Command::SessionKey => ExitCode::SUCCESS,
     }
 }
 

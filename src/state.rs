@@ -11,7 +11,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::Section;
-use crate::views::{Chrome, NavItem};
+use crate::security::identity::Viewer;
+use crate::views::{Chrome, NavItem, ViewerView, login_url};
 
 /// Sections change rarely; re-reading them at most this often keeps one
 /// query off every page view while an import still shows up promptly.
@@ -64,7 +65,16 @@ impl AppState {
     }
 
     /// The layout data for a page at `path` (used for its canonical URL).
-    pub fn chrome(&self, nav: Arc<Vec<NavItem>>, title: &str, description: &str, path: &str, current: &str) -> Chrome {
+    pub fn chrome(
+        &self,
+        nav: Arc<Vec<NavItem>>,
+        viewer: Option<&Viewer>,
+        title: &str,
+        description: &str,
+        path: &str,
+        current: &str,
+    ) -> Chrome {
+        let user = viewer.and_then(|v| v.user.as_ref());
         Chrome {
             site_name: self.config.site_name.clone(),
             title: title.to_string(),
@@ -75,18 +85,26 @@ impl AppState {
             nav,
             current: current.to_string(),
             year: Utc::now().year(),
+            viewer: user.map(|u| ViewerView {
+                display_name: u.display_name.clone(),
+                username: u.username.clone(),
+                is_staff: u.is_staff(),
+            }),
+            csrf: viewer.map(Viewer::existing_csrf_token).unwrap_or_default(),
+            login_url: login_url(path),
         }
     }
 
     /// Layout data for a page, loading the navigation if needed.
     pub async fn page_chrome(
         &self,
+        viewer: &Viewer,
         title: &str,
         description: &str,
         path: &str,
         current: &str,
     ) -> Result<Chrome, AppError> {
         let nav = self.nav().await?;
-        Ok(self.chrome(nav, title, description, path, current))
+        Ok(self.chrome(nav, Some(viewer), title, description, path, current))
     }
 }

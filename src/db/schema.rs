@@ -76,10 +76,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        username -> Text,
+        username_key -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Nullable<Integer>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        absolute_expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Integer,
+        article_id -> Integer,
+        user_id -> Integer,
+        parent_id -> Nullable<Integer>,
+        root_id -> Nullable<Integer>,
+        depth -> Integer,
+        reply_to_user_id -> Nullable<Integer>,
+        body -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat_us -> BigInt,
+    }
+}
+
 diesel::joinable!(articles -> sections (section_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comments -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(sections, authors, media, articles, article_authors, tags, article_tags,);
+diesel::allow_tables_to_appear_in_same_query!(
+    sections,
+    authors,
+    media,
+    articles,
+    article_authors,
+    tags,
+    article_tags,
+    users,
+    sessions,
+    comments,
+    rate_limits,
+);

@@ -59,6 +59,7 @@ pub struct ArticleCard {
     pub section_name: String,
     pub section_id: i32,
     pub authors: Vec<Author>,
+    pub comment_count: i64,
 }
 
 type CardRow = (i32, String, String, String, Option<String>, String, NaiveDateTime, String, String, i32);
@@ -108,6 +109,16 @@ impl Article {
             .filter(articles::slug.eq(slug))
             .filter(articles::published_at.le(now))
             .select((Article::as_select(), super::Section::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    /// A published article by id (for pages about one of its comments).
+    pub fn published_by_id(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Option<Article>> {
+        articles::table
+            .find(id)
+            .filter(articles::published_at.le(now))
+            .select(Article::as_select())
             .first(conn)
             .optional()
     }
@@ -162,8 +173,8 @@ impl Article {
 }
 
 impl ArticleCard {
-    /// One page of published stories, newest first, with their bylines:
-    /// three queries whatever the page size (count, cards, bylines).
+    /// One page of published stories, newest first, with their bylines and
+    /// comment counts: four queries whatever the page size.
     pub fn page(
         conn: &mut DbConn,
         filter: &CardFilter,
@@ -238,6 +249,7 @@ impl ArticleCard {
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
         let mut bylines = Author::bylines_for(conn, &ids)?;
+        let counts = super::Comment::counts_for(conn, &ids)?;
         Ok(rows
             .into_iter()
             .map(
@@ -255,6 +267,7 @@ impl ArticleCard {
                 )| {
                     ArticleCard {
                         authors: bylines.remove(&id).unwrap_or_default(),
+                        comment_count: counts.get(&id).copied().unwrap_or(0),
                         id,
                         slug,
                         headline,

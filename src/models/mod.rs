@@ -3,15 +3,21 @@
 
 pub mod article;
 pub mod author;
+pub mod comment;
 pub mod media;
+pub mod rate_limit;
 pub mod section;
+pub mod session;
 pub mod tag;
+pub mod user;
 
 pub use article::{Article, ArticleCard, CardFilter};
 pub use author::Author;
+pub use comment::Comment;
 pub use media::MediaFile;
 pub use section::Section;
 pub use tag::Tag;
+pub use user::{Role, User};
 
 /// One page of a longer list.
 #[derive(Debug)]

@@ -39,7 +39,7 @@ pub async fn error_pages(
         return Ok(ServiceResponse::new(request, old).map_into_left_body());
     };
     let nav = state.cached_nav(false).unwrap_or_default();
-    let chrome = state.chrome(nav, info.title, "", request.path(), "");
+    let chrome = state.chrome(nav, None, info.title, "", request.path(), "");
     let page = ErrorPage { chrome, status: status.as_u16(), title: info.title.to_string(), message: info.message };
     let html = page.render().unwrap_or_else(|_| info_fallback(status));
     let mut fresh = HttpResponse::build(status);

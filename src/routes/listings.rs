@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use super::{PageQuery, page_number, render};
 use crate::error::AppError;
 use crate::models::{ArticleCard, Author, CardFilter, Section, Tag};
+use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::pages::ListPage;
 use crate::views::{AuthorView, CardView, Pager};
@@ -24,6 +25,7 @@ struct Subject {
 
 async fn list_page(
     state: web::Data<AppState>,
+    viewer: Viewer,
     path: String,
     query: PageQuery,
     find: impl FnOnce(&mut crate::db::DbConn) -> Result<Subject, AppError> + Send + 'static,
@@ -41,7 +43,7 @@ async fn list_page(
     let title =
         if page.number > 1 { format!("{} (page {})", subject.heading, page.number) } else { subject.heading.clone() };
     let canonical = if page.number > 1 { format!("{path}?page={}", page.number) } else { path.clone() };
-    let chrome = state.page_chrome(&title, &subject.intro, &canonical, &subject.current).await?;
+    let chrome = state.page_chrome(&viewer, &title, &subject.intro, &canonical, &subject.current).await?;
     render(&ListPage {
         chrome,
         kind: subject.kind,
@@ -56,12 +58,13 @@ async fn list_page(
 #[get("/sections/{slug}")]
 pub async fn section(
     state: web::Data<AppState>,
+    viewer: Viewer,
     slug: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let path = format!("/sections/{slug}");
-    list_page(state, path, query.into_inner(), move |conn| {
+    list_page(state, viewer, path, query.into_inner(), move |conn| {
         let section = Section::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
         Ok(Subject {
             kind: "Section",
@@ -78,12 +81,13 @@ pub async fn section(
 #[get("/authors/{slug}")]
 pub async fn author(
     state: web::Data<AppState>,
+    viewer: Viewer,
     slug: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let path = format!("/authors/{slug}");
-    list_page(state, path, query.into_inner(), move |conn| {
+    list_page(state, viewer, path, query.into_inner(), move |conn| {
         let author = Author::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
         Ok(Subject {
             kind: "Author",
@@ -100,12 +104,13 @@ pub async fn author(
 #[get("/tags/{slug}")]
 pub async fn tag(
     state: web::Data<AppState>,
+    viewer: Viewer,
     slug: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let path = format!("/tags/{slug}");
-    list_page(state, path, query.into_inner(), move |conn| {
+    list_page(state, viewer, path, query.into_inner(), move |conn| {
         let tag = Tag::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
         Ok(Subject {
             kind: "Topic",

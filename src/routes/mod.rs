@@ -1,6 +1,8 @@
 //! HTTP handlers, one file per area of the site. Handlers parse the request,
 //! call model functions and render; they hold no SQL.
 
+pub mod accounts;
+pub mod comments;
 pub mod errors;
 pub mod files;
 pub mod listings;
@@ -8,14 +10,26 @@ pub mod stories;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
 use askama::Template;
 
 use crate::error::AppError;
 
-/// Renders a page as an HTML response with the given status.
+/// Renders a page as an HTML response with the given status. Error
+/// statuses are marked so the error-page middleware leaves the page alone.
 pub fn render_with_status<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
     let html = page.render()?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+    let mut response = HttpResponse::build(status);
+    response.content_type("text/html; charset=utf-8");
+    if status.is_client_error() || status.is_server_error() {
+        response.extensions_mut().insert(errors::Rendered);
+    }
+    Ok(response.body(html))
+}
+
+/// A 303 See Other to a path on this site (after a form, or to log in).
+pub fn see_other(path: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((LOCATION, path.to_string())).finish()
 }
 
 pub fn render<T: Template>(page: &T) -> Result<HttpResponse, AppError> {

@@ -1,13 +1,18 @@
-//! The home page and article pages.
+//! The home page and article pages (with their discussion).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
 
-use super::render;
+use super::{page_number, render, render_with_status};
 use crate::error::AppError;
-use crate::models::{Article, ArticleCard, Author, Tag};
+use crate::models::comment::Sort;
+use crate::models::{Article, ArticleCard, Author, Comment, Tag};
+use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
+use crate::views::discussion::{CommentForm, DiscussionView, threads};
 use crate::views::pages::{ArticlePage, ArticleView, FigureView, HomePage, SectionBlock, TagView};
-use crate::views::{AuthorView, CardView, Moment};
+use crate::views::{AuthorView, CardView, Moment, Pager};
 
 /// Stories under the lead; the next ones go to the "Latest" list.
 const SECONDARY_STORIES: usize = 4;
@@ -15,7 +20,7 @@ const LATEST_STORIES: i64 = 15;
 const STORIES_PER_SECTION_BLOCK: i32 = 4;
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let now = now();
     let (latest, per_section) = state
         .db
@@ -40,25 +45,76 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         })
         .filter(|block| !block.cards.is_empty())
         .collect();
-    let chrome = state.chrome(nav, "", "The latest news, analysis and discussion.", "/", "/");
+    let chrome = state.chrome(nav, Some(&viewer), "", "The latest news, analysis and discussion.", "/", "/");
     render(&HomePage { chrome, lead, secondary, latest, sections })
 }
 
-#[get("/articles/{slug}")]
-pub async fn article(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize, Default)]
+pub struct ArticleQuery {
+    pub page: Option<String>,
+    pub sort: Option<String>,
+}
+
+/// The session entry keeping an unsent comment for an article, so a reader
+/// whose session expired finds their text again after logging in.
+pub fn draft_key(article_id: i32) -> String {
+    format!("draft:{article_id}")
+}
+
+/// The article page; `form` replaces the empty comment form when a
+/// comment came back with a problem, and `status` says what kind.
+pub async fn article_page(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: String,
+    query: ArticleQuery,
+    form: Option<CommentForm>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let now = now();
-    let slug = slug.into_inner();
-    let (article, section, authors, tags) = state
+    let sort = Sort::parse(query.sort.as_deref());
+    let page = page_number(query.page.as_deref())?;
+    let viewer_id = viewer.user_id();
+    let (article, section, authors, tags, discussion) = state
         .db
         .run(move |conn| {
             let (article, section) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
             let authors = Author::bylines_for(conn, &[article.id])?.remove(&article.id).unwrap_or_default();
             let tags = Tag::for_article(conn, article.id)?;
-            Ok((article, section, authors, tags))
+            let discussion = Comment::discussion(conn, article.id, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
+            Ok((article, section, authors, tags, discussion))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
-    let chrome = state.page_chrome(&article.headline, &article.dek, &path, &section.slug).await?;
+    let chrome = state.page_chrome(viewer, &article.headline, &article.dek, &path, &section.slug).await?;
+    let open = article.comments_open;
+    let sort_base = if sort == Sort::Newest { format!("{path}?sort=newest") } else { path.clone() };
+    let form = match (form, &viewer.user) {
+        (Some(form), _) => Some(form),
+        (None, Some(_)) if open => Some(CommentForm {
+            action: format!("{path}/comments"),
+            body: viewer.session.get::<String>(&draft_key(article.id)).ok().flatten().unwrap_or_default(),
+            csrf: viewer.csrf_token(),
+            ..CommentForm::default()
+        }),
+        _ => None,
+    };
+    let discussion = DiscussionView {
+        total: discussion.total,
+        threads: threads(&discussion, viewer.user.as_ref(), open, now),
+        pager: Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments"),
+        sort,
+        sort_oldest_url: format!("{path}#comments"),
+        sort_newest_url: format!("{path}?sort=newest#comments"),
+        open,
+        form,
+        login_url: chrome.login_url.clone() + "%23comments",
+        signup_url: format!(
+            "/signup?next={}",
+            url::form_urlencoded::byte_serialize(format!("{path}#comments").as_bytes()).collect::<String>()
+        ),
+        csrf: viewer.existing_csrf_token(),
+    };
     let view = ArticleView {
         headline: article.headline,
         dek: article.dek,
@@ -75,7 +131,17 @@ pub async fn article(state: web::Data<AppState>, slug: web::Path<String>) -> Res
         }),
         body_html: article.body_html,
         tags: tags.into_iter().map(|t| TagView { url: format!("/tags/{}", t.slug), name: t.name }).collect(),
-        comments_open: article.comments_open,
+        comments_open: open,
     };
-    render(&ArticlePage { chrome, article: view })
+    render_with_status(status, &ArticlePage { chrome, article: view, discussion })
+}
+
+#[get("/articles/{slug}")]
+pub async fn show_article(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    query: web::Query<ArticleQuery>,
+) -> Result<HttpResponse, AppError> {
+    article_page(&state, &viewer, slug.into_inner(), query.into_inner(), None, StatusCode::OK).await
 }

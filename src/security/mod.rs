@@ -1,3 +1,7 @@
-//! Protections that apply to every response or request.
+//! Protections: security headers, CSRF, sessions, passwords, identity.
 
+pub mod csrf;
 pub mod headers;
+pub mod identity;
+pub mod passwords;
+pub mod session_store;

@@ -1,6 +1,8 @@
 //! Template structs and the display data they receive. Templates get
 //! ready-to-show values; nothing here queries the database.
 
+pub mod comment_text;
+pub mod discussion;
 pub mod pages;
 pub mod time;
 
@@ -33,6 +35,34 @@ pub struct Chrome {
     /// The slug of the section this page belongs to, to mark it in the nav.
     pub current: String,
     pub year: i32,
+    /// The logged-in reader, for the account links in the header.
+    pub viewer: Option<ViewerView>,
+    /// Token for the header's log-out button.
+    pub csrf: String,
+    /// Log-in link that comes back to this page.
+    pub login_url: String,
+}
+
+/// The logged-in reader as the header shows them.
+#[derive(Clone, Debug)]
+pub struct ViewerView {
+    pub display_name: String,
+    pub username: String,
+    pub is_staff: bool,
+}
+
+/// `base?next=…` that comes back to `next` (plain `base` for the home page).
+pub fn with_next(base: &str, next: &str) -> String {
+    if next == "/" {
+        base.to_string()
+    } else {
+        format!("{base}?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+    }
+}
+
+/// A log-in link that comes back to `path`.
+pub fn login_url(path: &str) -> String {
+    if path.starts_with("/login") || path.starts_with("/signup") { "/login".into() } else { with_next("/login", path) }
 }
 
 impl Chrome {
@@ -81,6 +111,7 @@ pub fn initials(name: &str) -> String {
 /// A story in a list.
 #[derive(Clone, Debug)]
 pub struct CardView {
+    pub comment_count: i64,
     pub url: String,
     pub headline: String,
     pub dek: String,
@@ -102,6 +133,14 @@ impl CardView {
             section_url: format!("/sections/{}", card.section_slug),
             when: Moment::new(card.published_at, now),
             authors: card.authors.iter().map(AuthorView::from_author).collect(),
+            comment_count: card.comment_count,
+        }
+    }
+
+    pub fn comments_label(&self) -> String {
+        match self.comment_count {
+            1 => "1 comment".into(),
+            n => format!("{n} comments"),
         }
     }
 
@@ -125,6 +164,15 @@ pub fn join_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// "1 second", "40 seconds", "3 minutes": how long to wait, in words.
+pub fn wait_words(seconds: u64) -> String {
+    match seconds {
+        0 | 1 => "1 second".into(),
+        s if s < 90 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 /// Links to the neighbouring pages of a paginated list.
 #[derive(Clone, Debug)]
 pub struct Pager {
@@ -136,12 +184,21 @@ pub struct Pager {
 
 impl Pager {
     pub fn new<T>(page: &Page<T>, base: &str) -> Pager {
-        let link = |n: i64| if n == 1 { base.to_string() } else { format!("{base}?page={n}") };
+        Pager::linked(page.number, page.total_pages, base, "")
+    }
+
+    /// Links to `base` (which may carry a query) with `page=N` and an
+    /// optional `#fragment`.
+    pub fn linked(number: i64, total_pages: i64, base: &str, fragment: &str) -> Pager {
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let link = |n: i64| {
+            if n == 1 { format!("{base}{fragment}") } else { format!("{base}{separator}page={n}{fragment}") }
+        };
         Pager {
-            number: page.number,
-            total_pages: page.total_pages,
-            newer_url: page.has_newer().then(|| link(page.number - 1)),
-            older_url: page.has_older().then(|| link(page.number + 1)),
+            number,
+            total_pages,
+            newer_url: (number > 1).then(|| link(number - 1)),
+            older_url: (number < total_pages).then(|| link(number + 1)),
         }
     }
 

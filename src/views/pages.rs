@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use super::discussion::{CommentForm, CommentView, DiscussionView};
 use super::{AuthorView, CardView, Chrome, Moment, Pager};
 
 #[derive(Template)]
@@ -26,6 +27,7 @@ pub struct SectionBlock {
 pub struct ArticlePage {
     pub chrome: Chrome,
     pub article: ArticleView,
+    pub discussion: DiscussionView,
 }
 
 pub struct ArticleView {
@@ -77,4 +79,94 @@ pub struct ErrorPage {
     pub status: u16,
     pub title: String,
     pub message: String,
+}
+
+/// An error about one field of a form, shown next to it.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub confirm: Option<String>,
+    pub current: Option<String>,
+}
+
+impl FieldErrors {
+    pub fn any(&self) -> bool {
+        self.username.is_some()
+            || self.display_name.is_some()
+            || self.password.is_some()
+            || self.confirm.is_some()
+            || self.current.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub next: String,
+    pub username: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub csrf: String,
+    pub signup_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/signup.html")]
+pub struct SignupPage {
+    pub chrome: Chrome,
+    pub next: String,
+    pub username: String,
+    pub display_name: String,
+    pub errors: FieldErrors,
+    pub csrf: String,
+    pub login_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub display_name: String,
+    pub member_since: String,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub csrf: String,
+}
+
+/// The article a comment page belongs to.
+pub struct ArticleLink {
+    pub headline: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "comments/reply.html")]
+pub struct ReplyPage {
+    pub chrome: Chrome,
+    pub article: ArticleLink,
+    pub parent: CommentView,
+    pub form: CommentForm,
+}
+
+#[derive(Template)]
+#[template(path = "comments/edit.html")]
+pub struct EditCommentPage {
+    pub chrome: Chrome,
+    pub article: ArticleLink,
+    pub form: CommentForm,
+    pub minutes_left: i64,
+}
+
+#[derive(Template)]
+#[template(path = "comments/delete.html")]
+pub struct DeleteCommentPage {
+    pub chrome: Chrome,
+    pub article: ArticleLink,
+    pub comment: CommentView,
+    pub action: String,
+    pub csrf: String,
 }

@@ -149,6 +149,8 @@ impl TestApp {
             database_url: Some(database.url.clone()),
             base_url: Some(address.clone()),
             pool_size: Some(4),
+            session_key: Some(newsdesk::config::new_session_key()),
+            local_http: true,
             ..Default::default()
         })
         .expect("test settings are valid");
@@ -198,6 +200,154 @@ impl Drop for TestApp {
         let stopping = self.server.stop(false);
         actix_web::rt::spawn(stopping);
     }
+}
+
+impl TestApp {
+    /// A new browser: its own cookies, so its own session.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// A new browser with a fresh account, logged in.
+    pub async fn reader(&self, username: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.signup(username, PASSWORD).await;
+        assert_eq!(response.status(), 303, "sign-up of {username} succeeds");
+        browser
+    }
+}
+
+/// The password test accounts use (not on the common-passwords list).
+pub const PASSWORD: &str = "harbour lantern 2026";
+
+/// A person's browser: a cookie jar and no automatic redirects, so tests
+/// see every 303 the site sends.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Browser { client, base: base.to_string(), jar }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request is answered")
+    }
+
+    /// GETs a page: status and body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+
+    /// POSTs form fields exactly as given (no token added).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).form(fields).send().await.expect("request is answered")
+    }
+
+    /// The CSRF token in the forms of the page at `path`.
+    pub async fn csrf(&self, path: &str) -> String {
+        let (status, body) = self.page(path).await;
+        csrf_in(&body).unwrap_or_else(|| panic!("no csrf token on {path} ({status})"))
+    }
+
+    /// Fills in a form as a person would: opens `form_page`, takes its token,
+    /// and POSTs the fields to `action`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf(form_page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    pub async fn signup(&self, username: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/signup",
+            "/signup",
+            &[("username", username), ("display_name", username), ("password", password), ("confirm", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.submit("/login", "/login", &[("username", username), ("password", password)]).await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.submit("/account", "/logout", &[]).await
+    }
+
+    /// Posts a comment from the article page's form.
+    pub async fn comment(&self, article: &str, body: &str) -> reqwest::Response {
+        self.submit(article, &format!("{article}/comments"), &[("body", body)]).await
+    }
+
+    /// Replies from the reply page of comment `parent`.
+    pub async fn reply(&self, article: &str, parent: i32, body: &str) -> reqwest::Response {
+        let parent_text = parent.to_string();
+        self.submit(
+            &format!("/comments/{parent}/reply"),
+            &format!("{article}/comments"),
+            &[("body", body), ("parent_id", parent_text.as_str())],
+        )
+        .await
+    }
+
+    /// The session cookie as the browser would send it, for replaying.
+    pub fn cookies(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&self.base.parse().expect("base url"))
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    }
+
+    /// A new browser that sends the given cookies (a stolen or old cookie).
+    pub fn with_cookies(base: &str, cookies: &str) -> Browser {
+        let browser = Browser::new(base);
+        let url: reqwest::Url = base.parse().expect("base url");
+        for cookie in cookies.split("; ").filter(|c| !c.is_empty()) {
+            browser.jar.add_cookie_str(&format!("{cookie}; Path=/"), &url);
+        }
+        browser
+    }
+
+    /// Whether the header shows someone logged in.
+    pub async fn logged_in_as(&self) -> Option<String> {
+        let (_, body) = self.page("/").await;
+        texts(&html(&body), ".signed-in a").into_iter().next()
+    }
+}
+
+/// The comment id from a redirect to its permalink.
+pub fn comment_id(response: &reqwest::Response) -> i32 {
+    let location = location(response);
+    location
+        .rsplit_once("#comment-")
+        .and_then(|(_, id)| id.parse().ok())
+        .unwrap_or_else(|| panic!("not a comment permalink: {location}"))
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_string()).unwrap_or_default()
+}
+
+/// The value of the first `csrf_token` field in a page.
+pub fn csrf_in(body: &str) -> Option<String> {
+    attrs(&html(body), "input[name=csrf_token]", "value").into_iter().find(|v| !v.is_empty())
 }
 
 /// Parses HTML for assertions about its structure.

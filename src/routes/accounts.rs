@@ -1,0 +1,321 @@
+//! Signing up, logging in and out, and changing a password.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::{render, render_with_status, see_other};
+use crate::error::AppError;
+use crate::models::User;
+use crate::models::rate_limit::{self, Limited};
+use crate::models::session::SessionRow;
+use crate::models::user::{CreateError, Role};
+use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
+use crate::security::passwords;
+use crate::state::{AppState, now};
+use crate::views::pages::{AccountPage, FieldErrors, LoginPage, SignupPage};
+use crate::views::{login_url, with_next};
+
+const LOGIN_FAILED: &str = "That username and password do not match an account. Check them and try again.";
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    pub next: Option<String>,
+}
+
+fn too_many(limited: Limited) -> AppError {
+    AppError::TooManyRequests { retry_after_secs: limited.retry_after_secs() }
+}
+
+#[get("/login")]
+pub async fn login_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if viewer.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
+    render(&LoginPage {
+        chrome,
+        signup_url: with_next("/signup", &next),
+        csrf: viewer.csrf_token(),
+        next,
+        username: String::new(),
+        error: None,
+        notice: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/login")]
+pub async fn login(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.trim().to_string();
+    let ip = client_ip(&request, state.config.trust_proxy);
+    let limits = state.config.limits;
+    let now = now();
+    // Both limits count every attempt: the account's guards a password,
+    // the address's stops one machine trying many accounts.
+    let account_key = format!("login-account:{}", crate::models::user::username_key(&username));
+    let limited = state
+        .db
+        .run(move |conn| {
+            let by_ip = rate_limit::check(conn, &format!("login-ip:{ip}"), limits.login_per_ip, now)?;
+            let by_account = rate_limit::check(conn, &account_key, limits.login_per_account, now)?;
+            Ok(by_ip.and(by_account).err())
+        })
+        .await?;
+    if let Some(limited) = limited {
+        return Err(too_many(limited));
+    }
+    let password = form.password;
+    let lookup = username.clone();
+    // Hashing is slow by design, so it runs on the blocking pool too.
+    let user = state
+        .db
+        .run(move |conn| {
+            let user = User::by_username(conn, &lookup)?;
+            let valid = passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
+            Ok(user.filter(|_| valid))
+        })
+        .await?;
+    match user {
+        Some(user) => {
+            log_in(&viewer.session, &user)?;
+            Ok(see_other(&next))
+        }
+        None => {
+            let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
+            let page = LoginPage {
+                chrome,
+                signup_url: with_next("/signup", &next),
+                csrf: viewer.csrf_token(),
+                next,
+                username,
+                error: Some(LOGIN_FAILED.into()),
+                notice: None,
+            };
+            render_with_status(StatusCode::UNAUTHORIZED, &page)
+        }
+    }
+}
+
+#[post("/logout")]
+pub async fn logout(viewer: Viewer) -> Result<HttpResponse, AppError> {
+    log_out(&viewer.session);
+    Ok(see_other("/"))
+}
+
+#[get("/signup")]
+pub async fn signup_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if viewer.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    let chrome = state.page_chrome(&viewer, "Create an account", "", "/signup", "").await?;
+    render(&SignupPage {
+        chrome,
+        login_url: with_next("/login", &next),
+        csrf: viewer.csrf_token(),
+        next,
+        username: String::new(),
+        display_name: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    username: String,
+    display_name: String,
+    password: String,
+    confirm: String,
+    next: Option<String>,
+}
+
+/// Checks a username: 3–30 letters, digits, `_` or `-`.
+pub fn check_username(username: &str) -> Result<(), &'static str> {
+    let length = username.chars().count();
+    if !(3..=30).contains(&length) {
+        return Err("Choose a username of 3 to 30 characters.");
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err("Use only letters, digits, _ and - in your username.");
+    }
+    Ok(())
+}
+
+/// Checks a display name: 1–50 visible characters.
+pub fn check_display_name(name: &str) -> Result<(), &'static str> {
+    let length = name.chars().count();
+    if length == 0 {
+        return Err("Enter the name to show with your comments.");
+    }
+    if length > 50 {
+        return Err("Choose a display name of at most 50 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Your display name contains invisible control characters.");
+    }
+    Ok(())
+}
+
+#[post("/signup")]
+pub async fn signup(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.trim().to_string();
+    let display_name = form.display_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut errors = FieldErrors {
+        username: check_username(&username).err().map(String::from),
+        display_name: check_display_name(&display_name).err().map(String::from),
+        password: passwords::check_new(&form.password, &username).err().map(String::from),
+        ..FieldErrors::default()
+    };
+    if errors.password.is_none() && form.password != form.confirm {
+        errors.confirm = Some("The two passwords do not match.".into());
+    }
+    if !errors.any() {
+        let ip = client_ip(&request, state.config.trust_proxy);
+        let rule = state.config.limits.signup_per_ip;
+        let now = now();
+        let password = form.password.clone();
+        let (name, shown) = (username.clone(), display_name.clone());
+        let created = state
+            .db
+            .run(move |conn| {
+                if let Err(limited) = rate_limit::check(conn, &format!("signup-ip:{ip}"), rule, now)? {
+                    return Ok(Err(Err(limited)));
+                }
+                let hash = passwords::hash(&password).map_err(AppError::Internal)?;
+                Ok(User::create(conn, &name, &shown, &hash, Role::Reader, now)?.map_err(Ok))
+            })
+            .await?;
+        match created {
+            Ok(user) => {
+                log_in(&viewer.session, &user)?;
+                return Ok(see_other(&next));
+            }
+            Err(Err(limited)) => return Err(too_many(limited)),
+            Err(Ok(CreateError::UsernameTaken)) => {
+                errors.username = Some("That username is taken. Choose another.".into());
+            }
+        }
+    }
+    let chrome = state.page_chrome(&viewer, "Create an account", "", "/signup", "").await?;
+    let page = SignupPage {
+        chrome,
+        login_url: with_next("/login", &next),
+        csrf: viewer.csrf_token(),
+        next,
+        username,
+        display_name,
+        errors,
+    };
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+async fn account_page(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let chrome = state.page_chrome(viewer, "Your account", "", "/account", "").await?;
+    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render_with_status(
+        status,
+        &AccountPage {
+            chrome,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            member_since: user.created_at.format("%-d %B %Y").to_string(),
+            errors,
+            notice,
+            csrf: viewer.csrf_token(),
+        },
+    )
+}
+
+#[get("/account")]
+pub async fn account(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
+    let Some(user) = viewer.user.clone() else {
+        return Ok(see_other(&login_url("/account")));
+    };
+    account_page(&state, &viewer, &user, FieldErrors::default(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    password: String,
+    confirm: String,
+}
+
+#[post("/account/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = viewer.user.clone() else {
+        return Ok(see_other(&login_url("/account")));
+    };
+    let form = form.into_inner();
+    let mut errors = FieldErrors {
+        password: passwords::check_new(&form.password, &user.username).err().map(String::from),
+        ..FieldErrors::default()
+    };
+    if errors.password.is_none() && form.password != form.confirm {
+        errors.confirm = Some("The two new passwords do not match.".into());
+    }
+    if errors.any() {
+        return account_page(&state, &viewer, &user, errors, None).await;
+    }
+    let (id, stored, now) = (user.id, user.password_hash.clone(), now());
+    let changed = state
+        .db
+        .run(move |conn| {
+            if !passwords::verify(&form.current, Some(&stored)) {
+                return Ok(false);
+            }
+            let hash = passwords::hash(&form.password).map_err(AppError::Internal)?;
+            User::set_password(conn, id, &hash, now)?;
+            // Every other browser is logged out; this one gets a new session below.
+            SessionRow::delete_for_user(conn, id)?;
+            Ok(true)
+        })
+        .await?;
+    if !changed {
+        errors.current = Some("That is not your current password.".into());
+        return account_page(&state, &viewer, &user, errors, None).await;
+    }
+    log_in(&viewer.session, &user)?;
+    let notice = Some("Your password was changed. You have been logged out on every other device.".into());
+    account_page(&state, &viewer, &user, FieldErrors::default(), notice).await
+}

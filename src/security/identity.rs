@@ -1,0 +1,116 @@
+//! Who is asking: the logged-in user (if any) as an extractor, logging in
+//! and out, and the client's address for rate limits.
+
+use std::net::IpAddr;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::csrf;
+use super::session_store::USER_ID;
+use crate::error::AppError;
+use crate::models::User;
+use crate::state::AppState;
+
+/// The person making the request: their session, and their account when
+/// they are logged in.
+pub struct Viewer {
+    pub user: Option<User>,
+    pub session: Session,
+}
+
+impl Viewer {
+    pub fn user_id(&self) -> Option<i32> {
+        self.user.as_ref().map(|u| u.id)
+    }
+
+    /// The CSRF token for forms on this page; makes one if needed.
+    pub fn csrf_token(&self) -> String {
+        csrf::token(&self.session)
+    }
+
+    /// The token only if the session already has one (pages for anonymous
+    /// readers must not create a session just by being viewed).
+    pub fn existing_csrf_token(&self) -> String {
+        if self.user.is_some() { self.csrf_token() } else { String::new() }
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Viewer, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = request.get_session();
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let user_id = session.get::<i32>(USER_ID).ok().flatten();
+            let (Some(id), Some(state)) = (user_id, state) else {
+                return Ok(Viewer { user: None, session });
+            };
+            let user = state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?;
+            if user.is_none() {
+                // The account is gone: so is the session.
+                session.purge();
+            }
+            Ok(Viewer { user, session })
+        })
+    }
+}
+
+/// Starts a logged-in session under a new id (no session fixation), keeping
+/// what the anonymous session held, such as a comment draft.
+pub fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
+    session.renew();
+    session.insert(USER_ID, user.id).map_err(|e| AppError::Internal(e.to_string()))?;
+    csrf::token(session);
+    Ok(())
+}
+
+/// Ends the session everywhere: the row is deleted, the cookie removed.
+pub fn log_out(session: &Session) {
+    session.purge();
+}
+
+/// The client's address: the peer, or the proxy's X-Forwarded-For entry
+/// when the operator said a proxy is in front.
+pub fn client_ip(request: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(ip) = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip.to_string();
+    }
+    request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Where to go after logging in: only a path on this site. Anything that a
+/// browser could read as another host (`//evil`, `/\evil`, `https://…`) goes home.
+pub fn safe_next(next: Option<&str>) -> String {
+    let Some(next) = next.map(str::trim).filter(|n| !n.is_empty()) else {
+        return "/".into();
+    };
+    let starts_right = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    let clean = !next.chars().any(|c| c.is_control() || c == '\\');
+    if starts_right && clean { next.to_string() } else { "/".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/articles/x#comments")), "/articles/x#comments");
+        for bad in ["//evil.example", "https://evil.example/", "/\\evil.example", "evil", "/\t/evil", "javascript:x"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

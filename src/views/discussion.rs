@@ -1,0 +1,172 @@
+//! The comments section: threads built from a page of comments, and the
+//! comment form with whatever the reader typed.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use super::{Moment, Pager, comment_text, initials};
+use crate::models::comment::{Discussion, Sort, ThreadEntry};
+use crate::models::{Role, User};
+
+/// What a comment shows instead of its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tombstone {
+    None,
+    Deleted,
+    Removed,
+}
+
+#[derive(Clone, Debug)]
+pub struct CommentView {
+    pub id: i32,
+    pub author_name: String,
+    pub author_username: String,
+    pub initials: String,
+    pub staff_badge: Option<&'static str>,
+    pub when: Moment,
+    pub edited: bool,
+    pub held: bool,
+    pub tombstone: Tombstone,
+    pub body_html: String,
+    pub replying_to: Option<String>,
+    pub can_reply: bool,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub children: Vec<CommentView>,
+}
+
+impl CommentView {
+    pub fn new(entry: &ThreadEntry, viewer: Option<&User>, open: bool, now: NaiveDateTime) -> CommentView {
+        let comment = &entry.comment;
+        let tombstone = if comment.is_removed() {
+            Tombstone::Removed
+        } else if comment.is_deleted() {
+            Tombstone::Deleted
+        } else {
+            Tombstone::None
+        };
+        let mine = viewer.is_some_and(|v| v.id == comment.user_id);
+        let alive = tombstone == Tombstone::None;
+        CommentView {
+            id: comment.id,
+            author_name: entry.author.display_name.clone(),
+            author_username: entry.author.username.clone(),
+            initials: initials(&entry.author.display_name),
+            staff_badge: match Role::parse(&entry.author.role) {
+                Some(Role::Admin) => Some("Editor"),
+                Some(Role::Moderator) => Some("Moderator"),
+                _ => None,
+            },
+            when: Moment::new(comment.created_at, now),
+            edited: comment.edited_at.is_some() && alive,
+            held: comment.is_held(),
+            tombstone,
+            body_html: if alive { comment_text::render(&comment.body) } else { String::new() },
+            replying_to: None,
+            can_reply: alive && open && viewer.is_some() && !comment.is_held(),
+            can_edit: alive && viewer.is_some_and(|v| comment.editable_by(v.id, now)),
+            can_delete: alive && mine,
+            children: Vec::new(),
+        }
+    }
+
+    pub fn anchor(&self) -> String {
+        format!("comment-{}", self.id)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.tombstone == Tombstone::Deleted
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.tombstone == Tombstone::Removed
+    }
+}
+
+/// Builds threads: top-level comments in page order, replies under their
+/// parents oldest first.
+pub fn threads(discussion: &Discussion, viewer: Option<&User>, open: bool, now: NaiveDateTime) -> Vec<CommentView> {
+    let names: HashMap<i32, String> = discussion
+        .top_level
+        .iter()
+        .chain(&discussion.replies)
+        .map(|e| (e.author.id, e.author.username.clone()))
+        .collect();
+    let mut children: HashMap<i32, Vec<&ThreadEntry>> = HashMap::new();
+    for reply in &discussion.replies {
+        if let Some(parent) = reply.comment.parent_id {
+            children.entry(parent).or_default().push(reply);
+        }
+    }
+    fn build(
+        entry: &ThreadEntry,
+        children: &HashMap<i32, Vec<&ThreadEntry>>,
+        names: &HashMap<i32, String>,
+        viewer: Option<&User>,
+        open: bool,
+        now: NaiveDateTime,
+    ) -> CommentView {
+        let mut view = CommentView::new(entry, viewer, open, now);
+        view.replying_to = entry.comment.reply_to_user_id.and_then(|id| names.get(&id).cloned());
+        view.children = children
+            .get(&entry.comment.id)
+            .map(|list| list.iter().map(|child| build(child, children, names, viewer, open, now)).collect())
+            .unwrap_or_default();
+        view
+    }
+    discussion.top_level.iter().map(|entry| build(entry, &children, &names, viewer, open, now)).collect()
+}
+
+/// The comment form, holding what the reader typed when it comes back.
+#[derive(Clone, Debug, Default)]
+pub struct CommentForm {
+    pub action: String,
+    pub body: String,
+    pub error: Option<String>,
+    pub parent_id: Option<i32>,
+    pub csrf: String,
+    /// Shown beside the button: e.g. a link to log in again.
+    pub login_url: Option<String>,
+}
+
+impl CommentForm {
+    pub fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+
+    pub fn error_text(&self) -> &str {
+        self.error.as_deref().unwrap_or_default()
+    }
+}
+
+/// Everything the comments section of an article shows.
+#[derive(Clone, Debug)]
+pub struct DiscussionView {
+    pub total: i64,
+    pub threads: Vec<CommentView>,
+    pub pager: Pager,
+    pub sort: Sort,
+    pub sort_oldest_url: String,
+    pub sort_newest_url: String,
+    pub open: bool,
+    pub form: Option<CommentForm>,
+    pub login_url: String,
+    pub signup_url: String,
+    /// Token for the delete/report buttons on comments.
+    pub csrf: String,
+}
+
+impl DiscussionView {
+    pub fn count_label(&self) -> String {
+        match self.total {
+            0 => "No comments yet".into(),
+            1 => "1 comment".into(),
+            n => format!("{n} comments"),
+        }
+    }
+
+    pub fn is_newest(&self) -> bool {
+        self.sort == Sort::Newest
+    }
+}

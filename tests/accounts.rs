@@ -1,0 +1,227 @@
+//! Readers' accounts: sign-up, log-in, log-out and password changes, and
+//! the server-side sessions behind them, on both databases.
+
+mod common;
+
+use common::{Backend, Browser, PASSWORD, TestApp, attrs, html, location, texts};
+use diesel::connection::SimpleConnection;
+use newsdesk::models::session::SessionRow;
+
+async fn sign_up_log_out_and_log_in_again(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let browser = app.browser();
+    let response = browser
+        .submit(
+            "/signup?next=/articles/sea-wall-repairs-row%23comments",
+            "/signup",
+            &[
+                ("username", "Tide_Watcher"),
+                ("display_name", "  Tide   Watcher "),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+                ("next", "/articles/sea-wall-repairs-row#comments"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/articles/sea-wall-repairs-row#comments", "back where they came from");
+    assert_eq!(browser.logged_in_as().await.as_deref(), Some("Tide Watcher"));
+    let (status, account) = browser.page("/account").await;
+    assert_eq!(status, 200);
+    assert!(account.contains("@Tide_Watcher"));
+
+    let response = browser.logout().await;
+    assert_eq!((response.status().as_u16(), location(&response).as_str()), (303, "/"));
+    assert_eq!(browser.logged_in_as().await, None);
+    assert_eq!(location(&browser.get("/account").await), "/login?next=%2Faccount");
+
+    // Usernames are case-insensitive for logging in.
+    let response = browser.login("tide_watcher", PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(browser.logged_in_as().await.as_deref(), Some("Tide Watcher"));
+}
+
+async fn wrong_password_and_unknown_user_get_the_same_answer(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    app.reader("marina").await;
+    let browser = app.browser();
+    let wrong = browser.login("marina", "not the password at all").await;
+    let wrong_status = wrong.status();
+    let wrong_body = wrong.text().await.unwrap();
+    let unknown = browser.login("nobody_here", "not the password at all").await;
+    let unknown_status = unknown.status();
+    let unknown_body = unknown.text().await.unwrap();
+    assert_eq!(wrong_status, 401);
+    assert_eq!(unknown_status, 401);
+    let message = |body: &str| texts(&html(body), "#login-error");
+    assert_eq!(message(&wrong_body), message(&unknown_body));
+    assert!(message(&wrong_body)[0].contains("do not match an account"));
+    // The username typed is kept; the password never comes back.
+    assert_eq!(attrs(&html(&wrong_body), "#username", "value"), ["marina"]);
+    assert!(!wrong_body.contains("not the password at all"));
+    assert_eq!(browser.logged_in_as().await, None);
+}
+
+async fn sign_up_explains_every_problem_and_keeps_what_was_typed(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    app.reader("Taken-Name").await;
+    let cases: [(&str, &str, &str, &str, &str, &str); 8] = [
+        ("ab", "Ab", PASSWORD, PASSWORD, "#username-error", "3 to 30"),
+        ("has space", "X", PASSWORD, PASSWORD, "#username-error", "letters, digits"),
+        ("taken-name", "X", PASSWORD, PASSWORD, "#username-error", "taken"),
+        ("fresh_one", "", PASSWORD, PASSWORD, "#display-name-error", "name to show"),
+        ("fresh_one", "Fresh", "short", "short", "#password-error", "at least 8"),
+        ("fresh_one", "Fresh", "Fresh_One", "Fresh_One", "#password-error", "not be your username"),
+        ("fresh_one", "Fresh", "password123", "password123", "#password-error", "most common"),
+        ("fresh_one", "Fresh", PASSWORD, "something else", "#confirm-error", "do not match"),
+    ];
+    let browser = app.browser();
+    for (username, display, password, confirm, field, says) in cases {
+        let response = browser
+            .submit(
+                "/signup",
+                "/signup",
+                &[("username", username), ("display_name", display), ("password", password), ("confirm", confirm)],
+            )
+            .await;
+        assert_eq!(response.status(), 422, "{username}/{display}");
+        let body = response.text().await.unwrap();
+        let doc = html(&body);
+        let error = texts(&doc, field);
+        assert!(error.len() == 1 && error[0].contains(says), "{field} should say {says}: {error:?}");
+        assert_eq!(attrs(&doc, "#username", "value"), [username]);
+        assert_eq!(attrs(&doc, "#display_name", "value"), [display.trim()]);
+        assert!(attrs(&doc, "#password", "value").is_empty(), "passwords are not sent back");
+        assert!(texts(&doc, "[role=alert]").iter().any(|t| t.contains("correct the fields")));
+    }
+    let response = browser.signup("x".repeat(31).as_str(), PASSWORD).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(browser.logged_in_as().await, None);
+}
+
+/// The value of the session cookie in a Cookie header string.
+fn session_value(cookies: &str) -> Option<String> {
+    cookies.split("; ").find_map(|c| c.strip_prefix("newsdesk_session=")).map(str::to_string)
+}
+
+async fn the_session_id_changes_at_log_in(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    app.reader("fixated").await.logout().await;
+    let browser = app.browser();
+    browser.page("/login").await;
+    let before = session_value(&browser.cookies()).expect("the log-in form starts a session");
+    assert_eq!(browser.login("fixated", PASSWORD).await.status(), 303);
+    let after = session_value(&browser.cookies()).expect("still a session");
+    assert_ne!(before, after, "a new session id at log-in");
+    // Whoever planted the pre-login id does not get the account.
+    let attacker = Browser::with_cookies(&app.address, &format!("newsdesk_session={before}"));
+    assert_eq!(attacker.logged_in_as().await, None);
+    assert_eq!(browser.logged_in_as().await.as_deref(), Some("fixated"));
+}
+
+async fn log_out_revokes_the_session_on_the_server(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let browser = app.reader("revoked").await;
+    let stolen = browser.cookies();
+    let user_id = newsdesk::models::User::by_username(&mut app.conn(), "revoked").unwrap().unwrap().id;
+    assert_eq!(SessionRow::count_for_user(&mut app.conn(), user_id).unwrap(), 1);
+    browser.logout().await;
+    assert_eq!(SessionRow::count_for_user(&mut app.conn(), user_id).unwrap(), 0, "the row is gone");
+    let replay = Browser::with_cookies(&app.address, &stolen);
+    assert_eq!(replay.logged_in_as().await, None, "an old cookie replayed is logged out");
+}
+
+async fn changing_the_password_ends_the_other_sessions(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let laptop = app.reader("two_devices").await;
+    let phone = app.browser();
+    phone.login("two_devices", PASSWORD).await;
+    assert!(phone.logged_in_as().await.is_some());
+
+    let new_password = "a brand new passphrase";
+    let wrong = laptop
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", "not it at all"), ("password", new_password), ("confirm", new_password)],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(texts(&html(&wrong.text().await.unwrap()), "#current-error")[0].contains("not your current password"));
+    assert!(phone.logged_in_as().await.is_some(), "nothing changed");
+
+    let changed = laptop
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", PASSWORD), ("password", new_password), ("confirm", new_password)],
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    assert!(changed.text().await.unwrap().contains("logged out on every other device"));
+    assert!(laptop.logged_in_as().await.is_some(), "the device that changed it stays in");
+    assert_eq!(phone.logged_in_as().await, None, "the other device is out");
+    let fresh = app.browser();
+    assert_eq!(fresh.login("two_devices", PASSWORD).await.status(), 401, "old password refused");
+    assert_eq!(fresh.login("two_devices", new_password).await.status(), 303);
+}
+
+async fn idle_and_too_old_sessions_end_and_are_swept(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let idle = app.reader("idle_reader").await;
+    let old = app.reader("old_reader").await;
+    let fresh = app.reader("fresh_reader").await;
+    let ids = |name: &str| newsdesk::models::User::by_username(&mut app.conn(), name).unwrap().unwrap().id;
+    let (idle_id, old_id) = (ids("idle_reader"), ids("old_reader"));
+    // Age the rows as time would: one idle past its expiry, one past its lifetime.
+    app.conn()
+        .batch_execute(&format!(
+            "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE user_id = {idle_id};
+             UPDATE sessions SET absolute_expires_at = '2000-01-01 00:00:00' WHERE user_id = {old_id};"
+        ))
+        .unwrap();
+    assert_eq!(idle.logged_in_as().await, None);
+    assert_eq!(old.logged_in_as().await, None);
+    assert!(fresh.logged_in_as().await.is_some());
+    let swept = SessionRow::delete_expired(&mut app.conn(), newsdesk::state::now()).unwrap();
+    assert_eq!(swept, 2);
+    assert!(fresh.logged_in_as().await.is_some());
+}
+
+async fn log_in_returns_to_a_same_site_path_only(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    app.reader("traveller").await;
+    for (next, expected) in [
+        ("/articles/sea-wall-repairs-row#comments", "/articles/sea-wall-repairs-row#comments"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ] {
+        let browser = app.browser();
+        let response = browser
+            .submit("/login", "/login", &[("username", "traveller"), ("password", PASSWORD), ("next", next)])
+            .await;
+        assert_eq!(location(&response), expected, "next={next}");
+    }
+}
+
+async fn the_header_offers_log_in_that_comes_back(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let browser = app.browser();
+    let (_, body) = browser.page("/sections/local").await;
+    assert_eq!(attrs(&html(&body), ".account-bar a", "href"), ["/login?next=%2Fsections%2Flocal", "/signup"]);
+    // Reading does not start a session: nothing is stored for anonymous readers.
+    assert!(browser.cookies().is_empty(), "no cookie for reading: {}", browser.cookies());
+}
+
+on_both_backends!(
+    sign_up_log_out_and_log_in_again,
+    wrong_password_and_unknown_user_get_the_same_answer,
+    sign_up_explains_every_problem_and_keeps_what_was_typed,
+    the_session_id_changes_at_log_in,
+    log_out_revokes_the_session_on_the_server,
+    changing_the_password_ends_the_other_sessions,
+    idle_and_too_old_sessions_end_and_are_swept,
+    log_in_returns_to_a_same_site_path_only,
+    the_header_offers_log_in_that_comes_back,
+);
