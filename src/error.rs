@@ -15,6 +15,8 @@ pub enum AppError {
     FormExpired,
     #[error("not allowed")]
     Forbidden,
+    #[error("log-in needed for {next}")]
+    LoginRequired { next: String },
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("too many requests")]
@@ -97,6 +99,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::FormExpired | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(_)
             | AppError::Pool(_)
@@ -112,6 +115,16 @@ impl ResponseError for AppError {
         }
         // The body is replaced by the error-page middleware; this plain text
         // only shows if that middleware is not installed.
-        HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.info().message)
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            AppError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::LoginRequired { next } => {
+                response.insert_header((actix_web::http::header::LOCATION, crate::views::login_url(next)));
+            }
+            _ => {}
+        }
+        response.content_type("text/plain; charset=utf-8").body(self.info().message)
     }
 }

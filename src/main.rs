@@ -9,6 +9,10 @@ use clap::{Args, Parser, Subcommand};
 use newsdesk::config::{Config, RawSettings};
 use newsdesk::db::Database;
 use newsdesk::import::{self, DirSource, ImportOptions};
+use newsdesk::models::moderation::{RoleChange, change_role};
+use newsdesk::models::user::{check_display_name, check_username};
+use newsdesk::models::{Role, User};
+use newsdesk::security::passwords;
 use newsdesk::state::{AppState, now};
 
 #[derive(Parser)]
@@ -81,6 +85,26 @@ enum Command {
     },
     /// Print a new random session key for NEWSDESK_SESSION_KEY.
     SessionKey,
+    /// Manage accounts: create moderators and admins, change roles.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is asked for (or read from standard
+    /// input when it is not a terminal); it is never a flag.
+    Create {
+        username: String,
+        /// reader, moderator or admin.
+        #[arg(long, default_value = "reader")]
+        role: String,
+        /// Name shown with their comments (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Change an account's role (reader, moderator or admin).
+    SetRole { username: String, role: String },
 }
 
 fn main() -> ExitCode {
@@ -134,6 +158,7 @@ fn main() -> ExitCode {
         Command::Import { dir } => run_import(&db, &dir),
         Command::Serve => run_server(config, db, workers),
         Command::SessionKey => ExitCode::SUCCESS,
+        Command::User(command) => run_user_command(&db, command),
     }
 }
 
@@ -159,6 +184,84 @@ fn run_import(db: &Database, dir: &std::path::Path) -> ExitCode {
     }
 }
 
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(&text.to_lowercase()).ok_or_else(|| format!("unknown role \"{text}\": use reader, moderator or admin"))
+}
+
+/// The new account's password: typed twice at a terminal, or one line of
+/// standard input when a script pipes it in.
+fn read_new_password() -> Result<String, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords do not match".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
+    let mut conn = match db.conn() {
+        Ok(conn) => conn,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match command {
+        UserCommand::Create { username, role, display_name } => {
+            let role = match parse_role(&role) {
+                Ok(role) => role,
+                Err(message) => return fail(&message),
+            };
+            if let Err(message) = check_username(&username) {
+                return fail(&format!("username: {message}"));
+            }
+            let display_name = display_name.unwrap_or_else(|| username.clone());
+            if let Err(message) = check_display_name(display_name.trim()) {
+                return fail(&format!("display name: {message}"));
+            }
+            let password = match read_new_password() {
+                Ok(password) => password,
+                Err(message) => return fail(&format!("password: {message}")),
+            };
+            if let Err(message) = passwords::check_new(&password, &username) {
+                return fail(&format!("password: {message}"));
+            }
+            let hash = match passwords::hash(&password) {
+                Ok(hash) => hash,
+                Err(message) => return fail(&message),
+            };
+            match User::create(&mut conn, &username, display_name.trim(), &hash, role, now()) {
+                Ok(Ok(user)) => {
+                    println!("created {} @{} ({})", user.role, user.username, user.display_name);
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(_)) => fail(&format!("the username \"{username}\" is taken")),
+                Err(error) => fail(&error.to_string()),
+            }
+        }
+        UserCommand::SetRole { username, role } => {
+            let role = match parse_role(&role) {
+                Ok(role) => role,
+                Err(message) => return fail(&message),
+            };
+            match change_role(&mut conn, &username, role, None, now()) {
+                Ok(RoleChange::Done) => {
+                    println!("@{username} is now {}", role.as_str());
+                    ExitCode::SUCCESS
+                }
+                Ok(RoleChange::LastAdmin) => fail("that is the last admin: make another admin first"),
+                Ok(RoleChange::NoSuchUser) => fail(&format!("there is no user \"{username}\"")),
+                Err(error) => fail(&error.to_string()),
+            }
+        }
+    }
+}
+
 fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode {
     if config.load_demo {
         let loaded = db
@@ -181,6 +284,11 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
         Err(error) => return fail(&format!("NEWSDESK_BIND: cannot listen on {}: {error}", config.bind)),
     };
     tracing::info!("database: {}", config.database.redacted());
+    if config.zero_config {
+        tracing::info!(
+            "to moderate comments, create an admin account: cargo run --release -- user create NAME --role admin"
+        );
+    }
     tracing::info!("newsdesk is ready: open {} in your browser", config.base_url);
     let state = web::Data::new(AppState::new(config, db));
     let result = actix_web::rt::System::new().block_on(async move {

@@ -86,6 +86,9 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         password_changed_at -> Timestamp,
+        banned_at -> Nullable<Timestamp>,
+        banned_until -> Nullable<Timestamp>,
+        ban_reason -> Nullable<Text>,
     }
 }
 
@@ -114,6 +117,42 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        moderation_reason -> Nullable<Text>,
+        moderated_by -> Nullable<Integer>,
+        moderated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Integer,
+        comment_id -> Integer,
+        reporter_id -> Integer,
+        reason -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> Integer,
+        actor_id -> Nullable<Integer>,
+        action -> Text,
+        comment_id -> Nullable<Integer>,
+        target_user_id -> Nullable<Integer>,
+        article_id -> Nullable<Integer>,
+        reason -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
     }
 }
 
@@ -132,6 +171,8 @@ diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
+diesel::joinable!(reports -> comments (comment_id));
+diesel::joinable!(moderation_log -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sections,
@@ -145,4 +186,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     comments,
     rate_limits,
+    reports,
+    moderation_log,
+    settings,
 );

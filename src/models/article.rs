@@ -45,6 +45,9 @@ pub struct ArticleFields<'a> {
     pub imported_at: NaiveDateTime,
 }
 
+/// An article in the admin list: id, slug, headline, published, comments open.
+pub type ArticleSummary = (i32, String, String, NaiveDateTime, bool);
+
 /// What a list of stories shows about each one.
 #[derive(Clone, Debug)]
 pub struct ArticleCard {
@@ -121,6 +124,31 @@ impl Article {
             .select(Article::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Opens or closes an article's discussion.
+    pub fn set_comments_open(conn: &mut DbConn, id: i32, open: bool) -> QueryResult<()> {
+        diesel::update(articles::table.find(id)).set(articles::comments_open.eq(open)).execute(conn).map(|_| ())
+    }
+
+    /// Articles newest first for the admin list.
+    pub fn admin_page(conn: &mut DbConn, number: i64, per_page: i64) -> QueryResult<Option<Page<ArticleSummary>>> {
+        let total: i64 = articles::table.count().get_result(conn)?;
+        let total_pages = page_count(total, per_page);
+        if number < 1 || number > total_pages {
+            return Ok(None);
+        }
+        let items = articles::table
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .offset((number - 1) * per_page)
+            .limit(per_page)
+            .select((articles::id, articles::slug, articles::headline, articles::published_at, articles::comments_open))
+            .load(conn)?;
+        Ok(Some(Page { items, number, total_pages }))
+    }
+
+    pub fn by_slug_any(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article>> {
+        articles::table.filter(articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()
     }
 
     pub fn id_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {

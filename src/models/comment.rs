@@ -169,6 +169,21 @@ impl Comment {
         status: &str,
         now: NaiveDateTime,
     ) -> QueryResult<i32> {
+        Comment::insert_with_reason(conn, article_id, user_id, placement, body, status, None, now)
+    }
+
+    /// Inserts a comment; `reason` says why it is held, if it is.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_with_reason(
+        conn: &mut DbConn,
+        article_id: i32,
+        user_id: i32,
+        placement: Placement,
+        body: &str,
+        status: &str,
+        reason: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<i32> {
         diesel::insert_into(comments::table)
             .values((
                 comments::article_id.eq(article_id),
@@ -179,10 +194,20 @@ impl Comment {
                 comments::reply_to_user_id.eq(placement.reply_to_user_id),
                 comments::body.eq(body),
                 comments::status.eq(status),
+                comments::moderation_reason.eq(reason),
                 comments::created_at.eq(now),
             ))
             .returning(comments::id)
             .get_result(conn)
+    }
+
+    /// Whether the user has a published comment anywhere (new accounts'
+    /// first comments may be held).
+    pub fn has_published(conn: &mut DbConn, user_id: i32) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            comments::table.filter(comments::user_id.eq(user_id)).filter(comments::status.eq(PUBLISHED)),
+        ))
+        .get_result(conn)
     }
 
     pub fn edit(conn: &mut DbConn, id: i32, body: &str, now: NaiveDateTime) -> QueryResult<()> {
@@ -300,7 +325,17 @@ impl Comment {
             if let Err(limited) = rate_limit::check(conn, &format!("comment:{}", new.user_id), limit, new.now)? {
                 return Ok(Err(limited));
             }
-            Comment::insert(conn, new.article_id, new.user_id, new.placement, new.body, new.status, new.now).map(Ok)
+            Comment::insert_with_reason(
+                conn,
+                new.article_id,
+                new.user_id,
+                new.placement,
+                new.body,
+                new.status,
+                new.hold_reason,
+                new.now,
+            )
+            .map(Ok)
         })
     }
 }
@@ -312,6 +347,8 @@ pub struct NewComment<'a> {
     pub placement: Placement,
     pub body: &'a str,
     pub status: &'a str,
+    /// Why it is held for review, when it is.
+    pub hold_reason: Option<&'a str>,
     pub now: NaiveDateTime,
 }
 

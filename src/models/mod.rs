@@ -5,9 +5,12 @@ pub mod article;
 pub mod author;
 pub mod comment;
 pub mod media;
+pub mod moderation;
 pub mod rate_limit;
+pub mod report;
 pub mod section;
 pub mod session;
+pub mod settings;
 pub mod tag;
 pub mod user;
 

@@ -40,9 +40,24 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub created_at: NaiveDateTime,
+    pub banned_at: Option<NaiveDateTime>,
+    pub banned_until: Option<NaiveDateTime>,
+    pub ban_reason: Option<String>,
+}
+
+/// How long a ban lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BanLength {
+    Days(i64),
+    Permanent,
 }
 
 impl User {
+    /// Banned now: a permanent ban, or a timed one not yet over.
+    pub fn is_banned(&self, now: NaiveDateTime) -> bool {
+        self.banned_at.is_some() && self.banned_until.is_none_or(|until| until > now)
+    }
+
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Reader)
     }
@@ -55,6 +70,33 @@ impl User {
 /// The lookup form of a username: usernames are unique whatever their case.
 pub fn username_key(username: &str) -> String {
     username.to_lowercase()
+}
+
+/// Checks a username: 3–30 letters, digits, `_` or `-`.
+pub fn check_username(username: &str) -> Result<(), &'static str> {
+    let length = username.chars().count();
+    if !(3..=30).contains(&length) {
+        return Err("Choose a username of 3 to 30 characters.");
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err("Use only letters, digits, _ and - in your username.");
+    }
+    Ok(())
+}
+
+/// Checks a display name: 1–50 visible characters.
+pub fn check_display_name(name: &str) -> Result<(), &'static str> {
+    let length = name.chars().count();
+    if length == 0 {
+        return Err("Enter the name to show with your comments.");
+    }
+    if length > 50 {
+        return Err("Choose a display name of at most 50 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Your display name contains invisible control characters.");
+    }
+    Ok(())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -115,5 +157,74 @@ impl User {
 
     pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> QueryResult<()> {
         diesel::update(users::table.find(id)).set(users::role.eq(role.as_str())).execute(conn).map(|_| ())
+    }
+
+    pub fn ban(conn: &mut DbConn, id: i32, length: BanLength, reason: &str, now: NaiveDateTime) -> QueryResult<()> {
+        let until = match length {
+            BanLength::Days(days) => Some(now + chrono::TimeDelta::days(days)),
+            BanLength::Permanent => None,
+        };
+        diesel::update(users::table.find(id))
+            .set((users::banned_at.eq(Some(now)), users::banned_until.eq(until), users::ban_reason.eq(Some(reason))))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn unban(conn: &mut DbConn, id: i32) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::banned_at.eq(None::<NaiveDateTime>),
+                users::banned_until.eq(None::<NaiveDateTime>),
+                users::ban_reason.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Admins who can act now (not banned): the site must always keep one.
+    pub fn active_admin_count(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<i64> {
+        users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::banned_at.is_null().or(users::banned_until.le(now)))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Accounts newest first, optionally those whose name starts with `prefix`.
+    pub fn page(
+        conn: &mut DbConn,
+        prefix: Option<&str>,
+        number: i64,
+        per_page: i64,
+    ) -> QueryResult<Option<super::Page<User>>> {
+        let filtered = || {
+            let mut query = users::table.into_boxed();
+            if let Some(prefix) = prefix {
+                let escaped = username_key(prefix).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                query = query.filter(users::username_key.like(format!("{escaped}%")).escape('\\'));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(conn)?;
+        let total_pages = super::page_count(total, per_page);
+        if number < 1 || number > total_pages {
+            return Ok(None);
+        }
+        let items = filtered()
+            .order((users::created_at.desc(), users::id.desc()))
+            .offset((number - 1) * per_page)
+            .limit(per_page)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok(Some(super::Page { items, number, total_pages }))
+    }
+
+    /// Bans in force now.
+    pub fn active_ban_count(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<i64> {
+        users::table
+            .filter(users::banned_at.is_not_null())
+            .filter(users::banned_until.is_null().or(users::banned_until.gt(now)))
+            .count()
+            .get_result(conn)
     }
 }

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::models::User;
 use crate::models::rate_limit::{self, Limited};
 use crate::models::session::SessionRow;
-use crate::models::user::{CreateError, Role};
+use crate::models::user::{CreateError, Role, check_display_name, check_username};
 use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
 use crate::security::passwords;
 use crate::state::{AppState, now};
@@ -94,25 +94,35 @@ pub async fn login(
             Ok(user.filter(|_| valid))
         })
         .await?;
-    match user {
+    let (status, error) = match user {
+        Some(user) if user.is_banned(now) => (StatusCode::FORBIDDEN, ban_message(&user)),
         Some(user) => {
             log_in(&viewer.session, &user)?;
-            Ok(see_other(&next))
+            return Ok(see_other(&next));
         }
-        None => {
-            let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
-            let page = LoginPage {
-                chrome,
-                signup_url: with_next("/signup", &next),
-                csrf: viewer.csrf_token(),
-                next,
-                username,
-                error: Some(LOGIN_FAILED.into()),
-                notice: None,
-            };
-            render_with_status(StatusCode::UNAUTHORIZED, &page)
-        }
-    }
+        None => (StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_string()),
+    };
+    let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
+    let page = LoginPage {
+        chrome,
+        signup_url: with_next("/signup", &next),
+        csrf: viewer.csrf_token(),
+        next,
+        username,
+        error: Some(error),
+        notice: None,
+    };
+    render_with_status(status, &page)
+}
+
+/// What a banned reader is told when they try to log in.
+fn ban_message(user: &User) -> String {
+    let until = match user.banned_until {
+        Some(until) => format!("until {}", until.format("%-d %B %Y at %H:%M UTC")),
+        None => "permanently".to_string(),
+    };
+    let reason = user.ban_reason.as_deref().filter(|r| !r.is_empty()).unwrap_or("breaking the community rules");
+    format!("This account is suspended {until} for {reason}.")
 }
 
 #[post("/logout")]
@@ -150,33 +160,6 @@ pub struct SignupForm {
     password: String,
     confirm: String,
     next: Option<String>,
-}
-
-/// Checks a username: 3–30 letters, digits, `_` or `-`.
-pub fn check_username(username: &str) -> Result<(), &'static str> {
-    let length = username.chars().count();
-    if !(3..=30).contains(&length) {
-        return Err("Choose a username of 3 to 30 characters.");
-    }
-    if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err("Use only letters, digits, _ and - in your username.");
-    }
-    Ok(())
-}
-
-/// Checks a display name: 1–50 visible characters.
-pub fn check_display_name(name: &str) -> Result<(), &'static str> {
-    let length = name.chars().count();
-    if length == 0 {
-        return Err("Enter the name to show with your comments.");
-    }
-    if length > 50 {
-        return Err("Choose a display name of at most 50 characters.");
-    }
-    if name.chars().any(char::is_control) {
-        return Err("Your display name contains invisible control characters.");
-    }
-    Ok(())
 }
 
 #[post("/signup")]

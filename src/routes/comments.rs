@@ -8,8 +8,10 @@ use serde::Deserialize;
 
 use super::stories::{ArticleQuery, article_page, draft_key};
 use super::{render, render_with_status, see_other};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
+use crate::models::settings::{self, SiteSettings};
 use crate::models::{Article, User};
 use crate::security::csrf::{Rejected, Rejection};
 use crate::security::identity::Viewer;
@@ -87,9 +89,7 @@ impl CommentContext {
                 role: self.author.role.clone(),
             },
         };
-        let mut view = CommentView::new(&entry, None, false, now());
-        view.can_reply = false;
-        view
+        CommentView::new(&entry, None, false, now())
     }
 
     /// Held comments are their author's alone until approved.
@@ -183,9 +183,17 @@ async fn try_post(
         .db
         .run(move |conn| {
             let (article, _) = Article::published_by_slug(conn, &slug_owned, now)?.ok_or(AppError::NotFound)?;
-            if !article.comments_open {
+            let settings = SiteSettings::load(conn)?;
+            if !settings.accepts_comments(article.comments_open, article.published_at, now) {
                 return Ok(Err(Refusal::new(StatusCode::FORBIDDEN, "Comments are closed on this article.")));
             }
+            if let Some(word) = settings::find_listed(&body, &settings.banned_words) {
+                return Ok(Err(Refusal::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Your comment contains \u{201c}{word}\u{201d}, which is not allowed here. Edit it and post again."),
+                )));
+            }
+            let hold_reason = hold_reason(conn, &settings, &body, user.id)?;
             let placement = match parent_id {
                 None => Placement::TOP_LEVEL,
                 Some(id) => match Comment::by_id(conn, id)? {
@@ -210,7 +218,8 @@ async fn try_post(
                 user_id: user.id,
                 placement,
                 body: &body,
-                status: comment::PUBLISHED,
+                status: if hold_reason.is_some() { comment::HELD } else { comment::PUBLISHED },
+                hold_reason: hold_reason.as_deref(),
                 now,
             };
             match Comment::post(conn, new, limit)? {
@@ -238,6 +247,26 @@ async fn try_post(
         viewer.session.remove(&draft_key(article_id));
         location
     }))
+}
+
+/// Why a comment should wait for a moderator before others see it, if it should.
+fn hold_reason(
+    conn: &mut DbConn,
+    settings: &SiteSettings,
+    body: &str,
+    user_id: i32,
+) -> Result<Option<String>, AppError> {
+    if let Some(word) = settings::find_listed(body, &settings.suspect_words) {
+        return Ok(Some(format!("contains \u{201c}{word}\u{201d}")));
+    }
+    let links = settings::link_count(body);
+    if links > settings.max_links {
+        return Ok(Some(format!("{links} links")));
+    }
+    if settings.hold_first_comment && !Comment::has_published(conn, user_id)? {
+        return Ok(Some("first comment of a new account".into()));
+    }
+    Ok(None)
 }
 
 /// Where a comment is seen: its thread's page of the article, at its anchor.

@@ -2,11 +2,14 @@
 //! call model functions and render; they hold no SQL.
 
 pub mod accounts;
+pub mod admin;
 pub mod comments;
 pub mod errors;
 pub mod files;
 pub mod listings;
+pub mod reports;
 pub mod stories;
+pub mod transparency;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
 use crate::models::comment::Sort;
+use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Comment, Tag};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
@@ -75,19 +76,20 @@ pub async fn article_page(
     let sort = Sort::parse(query.sort.as_deref());
     let page = page_number(query.page.as_deref())?;
     let viewer_id = viewer.user_id();
-    let (article, section, authors, tags, discussion) = state
+    let (article, section, authors, tags, discussion, settings) = state
         .db
         .run(move |conn| {
             let (article, section) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let settings = SiteSettings::load(conn)?;
             let authors = Author::bylines_for(conn, &[article.id])?.remove(&article.id).unwrap_or_default();
             let tags = Tag::for_article(conn, article.id)?;
             let discussion = Comment::discussion(conn, article.id, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
-            Ok((article, section, authors, tags, discussion))
+            Ok((article, section, authors, tags, discussion, settings))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
     let chrome = state.page_chrome(viewer, &article.headline, &article.dek, &path, &section.slug).await?;
-    let open = article.comments_open;
+    let open = settings.accepts_comments(article.comments_open, article.published_at, now);
     let sort_base = if sort == Sort::Newest { format!("{path}?sort=newest") } else { path.clone() };
     let form = match (form, &viewer.user) {
         (Some(form), _) => Some(form),
@@ -102,7 +104,12 @@ pub async fn article_page(
     let discussion = DiscussionView {
         total: discussion.total,
         threads: threads(&discussion, viewer.user.as_ref(), open, now),
-        pager: Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments"),
+        pager: match sort {
+            Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
+                .labelled("Earlier comments", "Later comments"),
+            Sort::Newest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
+                .labelled("Newer comments", "Older comments"),
+        },
         sort,
         sort_oldest_url: format!("{path}#comments"),
         sort_newest_url: format!("{path}?sort=newest#comments"),

@@ -87,6 +87,12 @@ pub async fn protect(
         Ok(body) => body,
         Err(error) => return Ok(request.error_response(error).map_into_right_body()),
     };
+    if !is_text_form(&body) {
+        let error = AppError::BadRequest(
+            "We could not read the form you sent (it was not valid text). Go back and try again.".into(),
+        );
+        return Ok(request.error_response(error).map_into_right_body());
+    }
     if rejection.is_none() {
         let sent = url::form_urlencoded::parse(&body).find(|(k, _)| k == FIELD).map(|(_, v)| v.into_owned());
         let expected = request.get_session().get::<String>(SESSION_KEY).ok().flatten();
@@ -106,6 +112,16 @@ pub async fn protect(
     }
 }
 
+/// Whether every name and value of a URL-encoded body decodes to UTF-8.
+/// The form readers replace bad bytes silently; we would rather refuse.
+fn is_text_form(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').flat_map(|pair| pair.split(|b| *b == b'=')).all(|piece| {
+        let spaced: Vec<u8> = piece.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        std::str::from_utf8(&decoded).is_ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +133,13 @@ mod tests {
         assert!(!handles_own_rejection("/comments/12/delete"));
         assert!(!handles_own_rejection("/login"));
         assert!(!handles_own_rejection("/articles/a/comments/x"));
+    }
+
+    #[test]
+    fn only_text_forms_pass() {
+        assert!(is_text_form(b"csrf_token=abc&body=caf%C3%A9+au+lait"));
+        assert!(!is_text_form(b"csrf_token=abc&body=%FF%FE"));
+        assert!(!is_text_form(b"body=caf\xE9"));
     }
 
     #[test]

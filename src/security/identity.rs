@@ -4,14 +4,16 @@
 use std::net::IpAddr;
 
 use actix_session::{Session, SessionExt};
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::csrf;
 use super::session_store::USER_ID;
 use crate::error::AppError;
-use crate::models::User;
+use crate::models::{Role, User};
 use crate::state::AppState;
 
 /// The person making the request: their session, and their account when
@@ -50,13 +52,65 @@ impl FromRequest for Viewer {
             let (Some(id), Some(state)) = (user_id, state) else {
                 return Ok(Viewer { user: None, session });
             };
-            let user = state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?;
+            let now = crate::state::now();
+            let user = state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| !u.is_banned(now));
             if user.is_none() {
-                // The account is gone: so is the session.
+                // The account is gone or banned: so is the session.
                 session.purge();
             }
             Ok(Viewer { user, session })
         })
+    }
+}
+
+/// A moderator or admin; anyone else is turned away (visitors to the log-in
+/// form, readers with a 403). Every admin route takes this.
+pub struct Staff {
+    pub user: User,
+    pub viewer: Viewer,
+}
+
+impl Staff {
+    pub fn is_admin(&self) -> bool {
+        self.user.role() == Role::Admin
+    }
+
+    /// For actions only admins may take.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Staff, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let viewer = Viewer::from_request(request, payload);
+        let path = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+        Box::pin(async move {
+            let viewer = viewer.await?;
+            match &viewer.user {
+                None => Err(AppError::LoginRequired { next: path }.into()),
+                Some(user) if user.is_staff() => Ok(Staff { user: user.clone(), viewer }),
+                Some(_) => Err(AppError::Forbidden.into()),
+            }
+        })
+    }
+}
+
+/// Middleware for the whole admin scope: the same check as [`Staff`], so a
+/// route that forgot to ask for it is still closed to everyone else.
+pub async fn require_staff(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let (http, mut payload) = request.into_parts();
+    let verdict = Staff::from_request(&http, &mut payload).await;
+    let request = ServiceRequest::from_parts(http, payload);
+    match verdict {
+        Ok(_) => next.call(request).await.map(ServiceResponse::map_into_left_body),
+        Err(error) => Ok(request.error_response(error).map_into_right_body()),
     }
 }
 

@@ -33,6 +33,7 @@ pub struct CommentView {
     pub can_reply: bool,
     pub can_edit: bool,
     pub can_delete: bool,
+    pub can_report: bool,
     pub children: Vec<CommentView>,
 }
 
@@ -67,6 +68,7 @@ impl CommentView {
             can_reply: alive && open && viewer.is_some() && !comment.is_held(),
             can_edit: alive && viewer.is_some_and(|v| comment.editable_by(v.id, now)),
             can_delete: alive && mine,
+            can_report: alive && viewer.is_some() && !mine && !comment.is_held(),
             children: Vec::new(),
         }
     }
@@ -135,8 +137,14 @@ impl CommentForm {
         self.error.is_some()
     }
 
-    pub fn error_text(&self) -> &str {
-        self.error.as_deref().unwrap_or_default()
+    pub fn button_label(&self) -> &'static str {
+        if self.action.ends_with("/edit") {
+            "Save changes"
+        } else if self.parent_id.is_some() {
+            "Post reply"
+        } else {
+            "Post comment"
+        }
     }
 }
 

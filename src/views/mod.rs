@@ -1,6 +1,7 @@
 //! Template structs and the display data they receive. Templates get
 //! ready-to-show values; nothing here queries the database.
 
+pub mod admin;
 pub mod comment_text;
 pub mod discussion;
 pub mod pages;
@@ -180,6 +181,8 @@ pub struct Pager {
     pub total_pages: i64,
     pub newer_url: Option<String>,
     pub older_url: Option<String>,
+    pub newer_label: &'static str,
+    pub older_label: &'static str,
 }
 
 impl Pager {
@@ -199,7 +202,14 @@ impl Pager {
             total_pages,
             newer_url: (number > 1).then(|| link(number - 1)),
             older_url: (number < total_pages).then(|| link(number + 1)),
+            newer_label: "Newer stories",
+            older_label: "Older stories",
         }
+    }
+
+    /// The same links with other words ("Previous page", "Next page").
+    pub fn labelled(self, newer_label: &'static str, older_label: &'static str) -> Pager {
+        Pager { newer_label, older_label, ..self }
     }
 
     pub fn is_needed(&self) -> bool {

@@ -162,6 +162,28 @@ pub struct EditCommentPage {
 }
 
 #[derive(Template)]
+#[template(path = "comments/report.html")]
+pub struct ReportPage {
+    pub chrome: Chrome,
+    pub article: ArticleLink,
+    pub comment_id: i32,
+    pub excerpt: String,
+    pub reasons: Vec<(&'static str, &'static str)>,
+    pub chosen: String,
+    pub note: String,
+    pub error: Option<String>,
+    /// Set once the report is filed: the confirmation shown instead of the form.
+    pub outcome: Option<&'static str>,
+    pub csrf: String,
+}
+
+impl ReportPage {
+    pub fn is_chosen(&self, code: &str) -> bool {
+        self.chosen == code
+    }
+}
+
+#[derive(Template)]
 #[template(path = "comments/delete.html")]
 pub struct DeleteCommentPage {
     pub chrome: Chrome,

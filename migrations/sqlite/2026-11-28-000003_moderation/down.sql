@@ -1,0 +1,10 @@
+DROP TABLE settings;
+DROP TABLE moderation_log;
+DROP TABLE reports;
+DROP INDEX comments_status_created;
+ALTER TABLE comments DROP COLUMN moderated_at;
+ALTER TABLE comments DROP COLUMN moderated_by;
+ALTER TABLE comments DROP COLUMN moderation_reason;
+ALTER TABLE users DROP COLUMN ban_reason;
+ALTER TABLE users DROP COLUMN banned_until;
+ALTER TABLE users DROP COLUMN banned_at;

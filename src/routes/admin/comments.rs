@@ -1,0 +1,137 @@
+//! The dashboard, the queues, and actions on comments.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::{FormFields, admin_return, flash, nav, take_flash};
+use crate::error::AppError;
+use crate::models::moderation::{self, CommentAction, Dashboard, Queue, QueueFilter, QueueItem};
+use crate::routes::{page_number, render, see_other};
+use crate::security::identity::Staff;
+use crate::state::{AppState, now};
+use crate::views::Pager;
+use crate::views::admin::{CommentRow, DashboardPage, QueuePage, REMOVAL_REASONS};
+
+#[get("")]
+pub async fn dashboard(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
+    let now = now();
+    let counts = state.db.run(move |conn| Ok(Dashboard::load(conn, now)?)).await?;
+    let chrome = state.page_chrome(&staff.viewer, "Moderation", "", "/admin", "").await?;
+    let flash = take_flash(&staff.viewer.session);
+    render(&DashboardPage { chrome, nav: nav(&staff, "dashboard"), counts, flash })
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    page: Option<String>,
+    article: Option<String>,
+    user: Option<String>,
+    q: Option<String>,
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+#[get("/queue/{name}")]
+pub async fn queue(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    name: web::Path<String>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let queue = Queue::parse(&name).ok_or(AppError::NotFound)?;
+    let number = page_number(query.page.as_deref())?;
+    let filter = QueueFilter {
+        article_slug: non_empty(&query.article),
+        username: non_empty(&query.user),
+        text: non_empty(&query.q),
+    };
+    let wanted = filter.clone();
+    let page =
+        state.db.run(move |conn| QueueItem::page(conn, queue, &wanted, number)?.ok_or(AppError::NotFound)).await?;
+    let path = format!("/admin/queue/{}", queue.slug());
+    // The pager keeps the filters; the page number is added to them.
+    let mut base = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in [("article", &filter.article_slug), ("user", &filter.username), ("q", &filter.text)] {
+        if let Some(value) = value {
+            base.append_pair(key, value);
+        }
+    }
+    let filters = base.finish();
+    let list_url = if filters.is_empty() { path.clone() } else { format!("{path}?{filters}") };
+    let chrome = state.page_chrome(&staff.viewer, queue.title(), "", &path, "").await?;
+    let now = now();
+    render(&QueuePage {
+        chrome,
+        nav: nav(&staff, queue.slug()),
+        queue,
+        rows: page.items.iter().map(|item| CommentRow::new(item, now)).collect(),
+        pager: Pager::linked(page.number, page.total_pages, &list_url, "").labelled("Previous page", "Next page"),
+        filter_article: filter.article_slug.unwrap_or_default(),
+        filter_user: filter.username.unwrap_or_default(),
+        filter_text: filter.text.unwrap_or_default(),
+        reasons: REMOVAL_REASONS.to_vec(),
+        return_to: request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path),
+        csrf: staff.viewer.csrf_token(),
+        flash: take_flash(&staff.viewer.session),
+    })
+}
+
+/// Runs an action on comments and reports what changed.
+async fn apply(
+    state: &AppState,
+    staff: &Staff,
+    action: CommentAction,
+    ids: Vec<i32>,
+    fields: &FormFields,
+) -> Result<HttpResponse, AppError> {
+    let reason = match action {
+        CommentAction::Remove => {
+            let chosen = fields.get("reason").unwrap_or_default();
+            REMOVAL_REASONS.iter().find(|r| **r == chosen).copied().unwrap_or(REMOVAL_REASONS[0]).to_string()
+        }
+        _ => String::new(),
+    };
+    let (actor, now) = (staff.user.id, now());
+    let changed =
+        state.db.run(move |conn| Ok(moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?)).await?;
+    let done = match action {
+        CommentAction::Remove => "removed",
+        CommentAction::Restore => "restored",
+        CommentAction::Approve => "approved",
+        CommentAction::Dismiss => "cleared of reports",
+    };
+    let noun = if changed == 1 { "comment" } else { "comments" };
+    flash(&staff.viewer.session, format!("{changed} {noun} {done}."));
+    Ok(see_other(&admin_return(fields.get("return_to"), "/admin/queue/reported")))
+}
+
+#[post("/comments/{id}/{action}")]
+pub async fn act_on_one(
+    state: web::Data<AppState>,
+    staff: Staff,
+    params: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (id, action) = params.into_inner();
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    let action = CommentAction::parse(&action).ok_or(AppError::NotFound)?;
+    apply(&state, &staff, action, vec![id], &FormFields::parse(&body)).await
+}
+
+#[post("/comments")]
+pub async fn act_on_many(state: web::Data<AppState>, staff: Staff, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let fields = FormFields::parse(&body);
+    let action = fields
+        .get("action")
+        .and_then(CommentAction::parse)
+        .ok_or_else(|| AppError::BadRequest("Choose what to do with the selected comments.".into()))?;
+    let ids: Vec<i32> = fields.all("ids").iter().filter_map(|id| id.parse().ok()).collect();
+    if ids.is_empty() {
+        flash(&staff.viewer.session, "No comments were selected, so nothing changed.");
+        return Ok(see_other(&admin_return(fields.get("return_to"), "/admin/queue/reported")));
+    }
+    apply(&state, &staff, action, ids, &fields).await
+}

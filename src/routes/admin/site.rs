@@ -1,0 +1,211 @@
+//! Articles' discussions, the site settings and the moderation log.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+
+use super::{FormFields, flash, nav, take_flash};
+use crate::db::write_transaction;
+use crate::error::AppError;
+use crate::models::moderation::{self, LogEntry};
+use crate::models::settings::{SiteSettings, word_list};
+use crate::models::{Article, Comment};
+use crate::routes::{PageQuery, page_number, render, render_with_status, see_other};
+use crate::security::identity::Staff;
+use crate::state::{AppState, now};
+use crate::views::admin::{ArticleRow, ArticlesPage, LogPage, LogRow, SettingsPage};
+use crate::views::{Moment, Pager};
+
+const ARTICLES_PER_PAGE: i64 = 30;
+
+#[get("/articles")]
+pub async fn articles(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let number = page_number(query.page.as_deref())?;
+    let (page, counts, settings) = state
+        .db
+        .run(move |conn| {
+            let page = Article::admin_page(conn, number, ARTICLES_PER_PAGE)?.ok_or(AppError::NotFound)?;
+            let ids: Vec<i32> = page.items.iter().map(|a| a.0).collect();
+            let counts = Comment::counts_for(conn, &ids)?;
+            Ok((page, counts, SiteSettings::load(conn)?))
+        })
+        .await?;
+    let now = now();
+    let rows = page
+        .items
+        .iter()
+        .map(|(id, slug, headline, published, open)| ArticleRow {
+            slug: slug.clone(),
+            headline: headline.clone(),
+            published: Moment::new(*published, now),
+            comments: counts.get(id).copied().unwrap_or(0),
+            open: *open,
+            auto_closed: *open && !settings.accepts_comments(*open, *published, now),
+        })
+        .collect();
+    let chrome = state.page_chrome(&staff.viewer, "Articles", "", "/admin/articles", "").await?;
+    render(&ArticlesPage {
+        chrome,
+        nav: nav(&staff, "articles"),
+        rows,
+        pager: Pager::linked(page.number, page.total_pages, "/admin/articles", "")
+            .labelled("Previous page", "Next page"),
+        csrf: staff.viewer.csrf_token(),
+        flash: take_flash(&staff.viewer.session),
+    })
+}
+
+async fn set_open(state: &AppState, staff: &Staff, slug: String, open: bool) -> Result<HttpResponse, AppError> {
+    let (actor, now) = (staff.user.id, now());
+    let headline = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
+                Article::set_comments_open(conn, article.id, open)?;
+                let entry = LogEntry {
+                    actor_id: Some(actor),
+                    action: if open { "reopen" } else { "close" },
+                    comment_id: None,
+                    target_user_id: None,
+                    article_id: Some(article.id),
+                    reason: "",
+                    details: "",
+                };
+                moderation::record(conn, &entry, now)?;
+                Ok(article.headline)
+            })
+        })
+        .await?;
+    let state_word = if open { "reopened" } else { "closed" };
+    flash(&staff.viewer.session, format!("Comments {state_word} on “{headline}”."));
+    Ok(see_other("/admin/articles"))
+}
+
+#[post("/articles/{slug}/close")]
+pub async fn close(
+    state: web::Data<AppState>,
+    staff: Staff,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_open(&state, &staff, slug.into_inner(), false).await
+}
+
+#[post("/articles/{slug}/reopen")]
+pub async fn reopen(
+    state: web::Data<AppState>,
+    staff: Staff,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_open(&state, &staff, slug.into_inner(), true).await
+}
+
+async fn settings_page(
+    state: &AppState,
+    staff: &Staff,
+    settings: SiteSettings,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let chrome = state.page_chrome(&staff.viewer, "Settings", "", "/admin/settings", "").await?;
+    render_with_status(
+        status,
+        &SettingsPage {
+            chrome,
+            nav: nav(staff, "settings"),
+            banned_words: settings.banned_words.join("\n"),
+            suspect_words: settings.suspect_words.join("\n"),
+            settings,
+            error,
+            flash: take_flash(&staff.viewer.session),
+            csrf: staff.viewer.csrf_token(),
+        },
+    )
+}
+
+#[get("/settings")]
+pub async fn settings_form(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
+    staff.require_admin()?;
+    let settings = state.db.run(|conn| Ok(SiteSettings::load(conn)?)).await?;
+    settings_page(&state, &staff, settings, None, StatusCode::OK).await
+}
+
+#[post("/settings")]
+pub async fn save_settings(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    staff.require_admin()?;
+    let fields = FormFields::parse(&body);
+    let number = |name: &str, max: i64| {
+        fields.get(name).map(str::trim).unwrap_or("0").parse::<i64>().ok().filter(|n| (0..=max).contains(n))
+    };
+    let (Some(max_links), Some(auto_close_days)) = (number("max_links", 50), number("auto_close_days", 3650)) else {
+        let typed = SiteSettings {
+            banned_words: word_list(fields.get("banned_words").unwrap_or_default()),
+            suspect_words: word_list(fields.get("suspect_words").unwrap_or_default()),
+            hold_first_comment: fields.get("hold_first_comment").is_some(),
+            ..SiteSettings::default()
+        };
+        let error = Some("Links must be a number from 0 to 50 and closing days from 0 to 3650.".into());
+        return settings_page(&state, &staff, typed, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let settings = SiteSettings {
+        auto_close_days,
+        max_links: max_links as usize,
+        hold_first_comment: fields.get("hold_first_comment").is_some(),
+        banned_words: word_list(fields.get("banned_words").unwrap_or_default()),
+        suspect_words: word_list(fields.get("suspect_words").unwrap_or_default()),
+    };
+    let (actor, now) = (staff.user.id, now());
+    state
+        .db
+        .run(move |conn| {
+            settings.save(conn)?;
+            let details = format!(
+                "{} banned, {} suspect words; {} links; first comments {}; close after {} days",
+                settings.banned_words.len(),
+                settings.suspect_words.len(),
+                settings.max_links,
+                if settings.hold_first_comment { "held" } else { "not held" },
+                settings.auto_close_days
+            );
+            let entry = LogEntry {
+                actor_id: Some(actor),
+                action: "settings",
+                comment_id: None,
+                target_user_id: None,
+                article_id: None,
+                reason: "",
+                details: &details,
+            };
+            moderation::record(conn, &entry, now)?;
+            Ok(())
+        })
+        .await?;
+    flash(&staff.viewer.session, "Settings saved.");
+    Ok(see_other("/admin/settings"))
+}
+
+#[get("/log")]
+pub async fn log(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let number = page_number(query.page.as_deref())?;
+    let page = state.db.run(move |conn| moderation::log_page(conn, number, false)?.ok_or(AppError::NotFound)).await?;
+    let now = now();
+    let chrome = state.page_chrome(&staff.viewer, "Moderation log", "", "/admin/log", "").await?;
+    render(&LogPage {
+        chrome,
+        nav: nav(&staff, "log"),
+        rows: page.items.iter().map(|line| LogRow::new(line, now)).collect(),
+        pager: Pager::linked(page.number, page.total_pages, "/admin/log", "").labelled("Previous page", "Next page"),
+        flash: take_flash(&staff.viewer.session),
+    })
+}

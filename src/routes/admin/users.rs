@@ -1,0 +1,281 @@
+//! Accounts: the list, one user's record, bans and roles.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::{FormFields, flash, nav, take_flash};
+use crate::db::write_transaction;
+use crate::error::AppError;
+use crate::models::moderation::{self, LogEntry, RoleChange};
+use crate::models::report::reason_label;
+use crate::models::session::SessionRow;
+use crate::models::user::BanLength;
+use crate::models::{Role, User};
+use crate::routes::{page_number, render_with_status, see_other};
+use crate::security::identity::Staff;
+use crate::state::{AppState, now};
+use crate::views::admin::{CommentRow, ReportRow, UserPage, UserRow, UsersPage};
+use crate::views::{Moment, Pager};
+
+const USERS_PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+pub struct UsersQuery {
+    page: Option<String>,
+    q: Option<String>,
+}
+
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<UsersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let number = page_number(query.page.as_deref())?;
+    let prefix = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+    let wanted = prefix.clone();
+    let page = state
+        .db
+        .run(move |conn| User::page(conn, wanted.as_deref(), number, USERS_PER_PAGE)?.ok_or(AppError::NotFound))
+        .await?;
+    let base = match &prefix {
+        Some(q) => format!("/admin/users?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()),
+        None => "/admin/users".to_string(),
+    };
+    let chrome = state.page_chrome(&staff.viewer, "Users", "", "/admin/users", "").await?;
+    let now = now();
+    render_with_status(
+        StatusCode::OK,
+        &UsersPage {
+            chrome,
+            nav: nav(&staff, "users"),
+            rows: page.items.iter().map(|u| UserRow::new(u, now)).collect(),
+            pager: Pager::linked(page.number, page.total_pages, &base, "").labelled("Previous page", "Next page"),
+            query: prefix.unwrap_or_default(),
+            flash: take_flash(&staff.viewer.session),
+        },
+    )
+}
+
+/// What the acting moderator may do to this account.
+struct Powers {
+    can_ban: bool,
+    can_change_role: bool,
+}
+
+fn powers(staff: &Staff, target: &User) -> Powers {
+    let is_self = staff.user.id == target.id;
+    Powers {
+        // Moderators cannot ban admins; nobody bans themselves.
+        can_ban: !is_self && (staff.is_admin() || target.role() != Role::Admin),
+        can_change_role: staff.is_admin(),
+    }
+}
+
+async fn user_page(
+    state: &AppState,
+    staff: &Staff,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let lookup = username.clone();
+    let (user, comments, reports) = state
+        .db
+        .run(move |conn| {
+            let user = User::by_username(conn, &lookup)?.ok_or(AppError::NotFound)?;
+            let comments = moderation::comments_by_user(conn, user.id, 50)?;
+            let reports = moderation::reports_against(conn, user.id, 50)?;
+            Ok((user, comments, reports))
+        })
+        .await?;
+    let now = now();
+    let path = format!("/admin/users/{}", user.username);
+    let chrome = state.page_chrome(&staff.viewer, &format!("@{}", user.username), "", &path, "").await?;
+    let powers = powers(staff, &user);
+    let ban_note = user.is_banned(now).then(|| {
+        let until = match user.banned_until {
+            Some(until) => format!("until {}", until.format("%-d %B %Y at %H:%M UTC")),
+            None => "permanently".into(),
+        };
+        format!("{until}: {}", user.ban_reason.clone().unwrap_or_default())
+    });
+    render_with_status(
+        status,
+        &UserPage {
+            chrome,
+            nav: nav(staff, "users"),
+            role: user.role().as_str(),
+            roles: UserPage::role_options(user.role()),
+            joined: user.created_at.format("%-d %B %Y").to_string(),
+            ban: ban_note,
+            comments: comments.iter().map(|c| CommentRow::new(c, now)).collect(),
+            reports: reports
+                .iter()
+                .map(|r| ReportRow {
+                    comment_id: r.comment_id,
+                    reason: reason_label(&r.reason),
+                    note: r.note.clone(),
+                    when: Moment::new(r.created_at, now),
+                    open: r.resolved_at.is_none(),
+                })
+                .collect(),
+            can_ban: powers.can_ban,
+            can_change_role: powers.can_change_role,
+            error,
+            flash: take_flash(&staff.viewer.session),
+            csrf: staff.viewer.csrf_token(),
+            username: user.username,
+            display_name: user.display_name,
+        },
+    )
+}
+
+#[get("/users/{username}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    user_page(&state, &staff, username.into_inner(), None, StatusCode::OK).await
+}
+
+#[post("/users/{username}/ban")]
+pub async fn ban_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    username: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let username = username.into_inner();
+    let fields = FormFields::parse(&body);
+    let reason = fields.get("reason").unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let length = match fields.get("length") {
+        Some("1") => BanLength::Days(1),
+        Some("7") => BanLength::Days(7),
+        Some("permanent") => BanLength::Permanent,
+        _ => {
+            return user_page(
+                &state,
+                &staff,
+                username,
+                Some("Choose how long the ban lasts.".into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    if reason.is_empty() {
+        let error = Some("Give a reason for the ban: they and the public moderation page will see it.".into());
+        return user_page(&state, &staff, username, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let (actor, actor_is_admin, now) = (staff.user.id, staff.is_admin(), now());
+    let lookup = username.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &lookup)?.ok_or(AppError::NotFound)?;
+                if target.id == actor || (!actor_is_admin && target.role() == Role::Admin) {
+                    return Err(AppError::Forbidden);
+                }
+                if moderation::protects_last_admin(conn, &target, now)? {
+                    return Ok(Err("This is the last admin: make another admin before banning this one."));
+                }
+                User::ban(conn, target.id, length, &reason, now)?;
+                // Their open sessions end now, not at their next log-in.
+                SessionRow::delete_for_user(conn, target.id)?;
+                let details = match length {
+                    BanLength::Days(1) => "1 day".to_string(),
+                    BanLength::Days(days) => format!("{days} days"),
+                    BanLength::Permanent => "permanent".to_string(),
+                };
+                moderation::record(
+                    conn,
+                    &LogEntry {
+                        actor_id: Some(actor),
+                        action: "ban",
+                        comment_id: None,
+                        target_user_id: Some(target.id),
+                        article_id: None,
+                        reason: &reason,
+                        details: &details,
+                    },
+                    now,
+                )?;
+                Ok(Ok(()))
+            })
+        })
+        .await?;
+    if let Err(message) = outcome {
+        return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
+    }
+    flash(&staff.viewer.session, format!("@{username} is banned and has been logged out."));
+    Ok(see_other(&format!("/admin/users/{username}")))
+}
+
+#[post("/users/{username}/unban")]
+pub async fn unban_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let username = username.into_inner();
+    let (actor, actor_is_admin, now) = (staff.user.id, staff.is_admin(), now());
+    let lookup = username.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &lookup)?.ok_or(AppError::NotFound)?;
+                if !actor_is_admin && target.role() == Role::Admin {
+                    return Err(AppError::Forbidden);
+                }
+                User::unban(conn, target.id)?;
+                let entry = LogEntry {
+                    actor_id: Some(actor),
+                    action: "unban",
+                    comment_id: None,
+                    target_user_id: Some(target.id),
+                    article_id: None,
+                    reason: "",
+                    details: "",
+                };
+                moderation::record(conn, &entry, now)?;
+                Ok(())
+            })
+        })
+        .await?;
+    flash(&staff.viewer.session, format!("The ban on @{username} is lifted."));
+    Ok(see_other(&format!("/admin/users/{username}")))
+}
+
+#[post("/users/{username}/role")]
+pub async fn set_role(
+    state: web::Data<AppState>,
+    staff: Staff,
+    username: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    staff.require_admin()?;
+    let username = username.into_inner();
+    let fields = FormFields::parse(&body);
+    let Some(role) = fields.get("role").and_then(Role::parse) else {
+        return user_page(&state, &staff, username, Some("Choose a role.".into()), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    };
+    let (actor, now) = (staff.user.id, now());
+    let lookup = username.clone();
+    let outcome = state.db.run(move |conn| Ok(moderation::change_role(conn, &lookup, role, Some(actor), now)?)).await?;
+    match outcome {
+        RoleChange::Done => {}
+        RoleChange::NoSuchUser => return Err(AppError::NotFound),
+        RoleChange::LastAdmin => {
+            let message = "This is the last admin: make another admin first, so someone can still run the site.";
+            return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
+        }
+    }
+    flash(&staff.viewer.session, format!("@{username} is now {}.", role.as_str()));
+    Ok(see_other(&format!("/admin/users/{username}")))
+}

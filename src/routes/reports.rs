@@ -1,0 +1,137 @@
+//! Readers reporting comments to the moderators.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::{render_with_status, see_other};
+use crate::error::AppError;
+use crate::models::report::{REASONS, Report, ReportOutcome};
+use crate::models::{Article, Comment, rate_limit};
+use crate::security::identity::Viewer;
+use crate::state::{AppState, now};
+use crate::views::login_url;
+use crate::views::pages::{ArticleLink, ReportPage};
+
+const MAX_NOTE_CHARS: usize = 500;
+
+struct Reportable {
+    comment: Comment,
+    article: Article,
+}
+
+/// The comment, if it is one this reader may report.
+async fn reportable(state: &AppState, viewer: &Viewer, id: i32) -> Result<Reportable, AppError> {
+    let now = now();
+    let viewer_id = viewer.user_id();
+    state
+        .db
+        .run(move |conn| {
+            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            let gone = comment.is_deleted() || comment.is_removed() || comment.is_held();
+            if gone || Some(comment.user_id) == viewer_id {
+                return Err(AppError::NotFound);
+            }
+            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            Ok(Reportable { comment, article })
+        })
+        .await
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    target: &Reportable,
+    form: ReportForm,
+    outcome: Option<&'static str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let id = target.comment.id;
+    let chrome = state.page_chrome(viewer, "Report a comment", "", &format!("/comments/{id}/report"), "").await?;
+    render_with_status(
+        status,
+        &ReportPage {
+            chrome,
+            article: ArticleLink {
+                headline: target.article.headline.clone(),
+                url: format!("/articles/{}", target.article.slug),
+            },
+            comment_id: id,
+            excerpt: target.comment.body.chars().take(280).collect(),
+            reasons: REASONS.to_vec(),
+            chosen: form.reason.unwrap_or_default(),
+            note: form.note.unwrap_or_default(),
+            error: form.error,
+            outcome,
+            csrf: viewer.csrf_token(),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReportForm {
+    reason: Option<String>,
+    note: Option<String>,
+    #[serde(skip)]
+    error: Option<String>,
+}
+
+fn parse_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+#[get("/comments/{id}/report")]
+pub async fn report_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    if viewer.user.is_none() {
+        return Ok(see_other(&login_url(&format!("/comments/{id}/report"))));
+    }
+    let target = reportable(&state, &viewer, id).await?;
+    page(&state, &viewer, &target, ReportForm::default(), None, StatusCode::OK).await
+}
+
+#[post("/comments/{id}/report")]
+pub async fn report(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<ReportForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let Some(user) = viewer.user.clone() else {
+        return Ok(see_other(&login_url(&format!("/comments/{id}/report"))));
+    };
+    let target = reportable(&state, &viewer, id).await?;
+    let mut form = form.into_inner();
+    let reason = form.reason.clone().unwrap_or_default();
+    let note = form.note.clone().unwrap_or_default().trim().to_string();
+    if !REASONS.iter().any(|(code, _)| *code == reason) {
+        form.error = Some("Choose why you are reporting this comment.".into());
+    } else if note.chars().count() > MAX_NOTE_CHARS {
+        form.error = Some("Keep the note to 500 characters.".into());
+    } else if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        form.error = Some("The note contains invisible control characters.".into());
+    }
+    if form.error.is_some() {
+        return page(&state, &viewer, &target, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let (rule, now) = (state.config.limits.report_per_user, now());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            if let Err(limited) = rate_limit::check(conn, &format!("report:{}", user.id), rule, now)? {
+                return Err(AppError::TooManyRequests { retry_after_secs: limited.retry_after_secs() });
+            }
+            Ok(Report::file(conn, id, user.id, &reason, &note, now)?)
+        })
+        .await?;
+    let message = match outcome {
+        ReportOutcome::Filed => "Thank you. A moderator will look at this comment.",
+        ReportOutcome::AlreadyReported => "You have already reported this comment. A moderator will look at it.",
+    };
+    page(&state, &viewer, &target, form, Some(message), StatusCode::OK).await
+}

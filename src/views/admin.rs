@@ -1,0 +1,302 @@
+//! Display data for the admin area and the public moderation page.
+
+use askama::Template;
+use chrono::NaiveDateTime;
+
+use super::{Chrome, Moment, Pager};
+use crate::models::comment::{HELD, REMOVED};
+use crate::models::moderation::{Dashboard, LogLine, Queue, QueueItem};
+use crate::models::report::reason_label;
+use crate::models::settings::SiteSettings;
+use crate::models::{Role, User};
+
+/// The admin area's tabs, with the current one marked.
+pub struct AdminNav {
+    pub current: &'static str,
+    pub is_admin: bool,
+}
+
+impl AdminNav {
+    pub fn tabs(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let mut tabs = vec![
+            ("/admin", "Dashboard", "dashboard"),
+            ("/admin/queue/reported", "Reported", "reported"),
+            ("/admin/queue/held", "Held", "held"),
+            ("/admin/queue/recent", "All recent", "recent"),
+            ("/admin/queue/removed", "Removed", "removed"),
+            ("/admin/users", "Users", "users"),
+            ("/admin/articles", "Articles", "articles"),
+            ("/admin/log", "Log", "log"),
+        ];
+        if self.is_admin {
+            tabs.push(("/admin/settings", "Settings", "settings"));
+        }
+        tabs.into_iter().map(|(url, label, key)| (url, label, key == self.current)).collect()
+    }
+}
+
+/// Reasons a moderator picks when removing a comment.
+pub const REMOVAL_REASONS: [&str; 6] = [
+    "Breaks the community rules",
+    "Spam",
+    "Abuse or harassment",
+    "Off-topic",
+    "Misinformation",
+    "Personal information",
+];
+
+/// A comment as a row of a queue.
+pub struct CommentRow {
+    pub id: i32,
+    pub text: String,
+    pub author_name: String,
+    pub author_username: String,
+    pub article_headline: String,
+    pub article_slug: String,
+    pub when: Moment,
+    pub status: String,
+    pub status_label: &'static str,
+    pub moderation_reason: String,
+    pub reports: Vec<(&'static str, usize)>,
+    pub report_notes: Vec<String>,
+}
+
+impl CommentRow {
+    pub fn new(item: &QueueItem, now: NaiveDateTime) -> CommentRow {
+        let status = item.comment.status.clone();
+        CommentRow {
+            id: item.comment.id,
+            text: item.comment.body.clone(),
+            author_name: item.author.display_name.clone(),
+            author_username: item.author.username.clone(),
+            article_headline: item.article_headline.clone(),
+            article_slug: item.article_slug.clone(),
+            when: Moment::new(item.comment.created_at, now),
+            status_label: match status.as_str() {
+                HELD => "Held",
+                REMOVED => "Removed",
+                _ => "Published",
+            },
+            status,
+            moderation_reason: item.moderation_reason.clone().unwrap_or_default(),
+            reports: item.report_reasons.iter().map(|(code, n)| (reason_label(code), *n)).collect(),
+            report_notes: item.report_notes.clone(),
+        }
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.status == REMOVED
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.status == HELD
+    }
+
+    pub fn report_total(&self) -> usize {
+        self.reports.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+pub struct DashboardPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub counts: Dashboard,
+    pub flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/queue.html")]
+pub struct QueuePage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub queue: Queue,
+    pub rows: Vec<CommentRow>,
+    pub pager: Pager,
+    pub filter_article: String,
+    pub filter_user: String,
+    pub filter_text: String,
+    pub reasons: Vec<&'static str>,
+    pub return_to: String,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl QueuePage {
+    pub fn is_reported(&self) -> bool {
+        self.queue == Queue::Reported
+    }
+}
+
+/// An account in the users list.
+pub struct UserRow {
+    pub username: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub joined: String,
+    pub banned: bool,
+}
+
+impl UserRow {
+    pub fn new(user: &User, now: NaiveDateTime) -> UserRow {
+        UserRow {
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role().as_str(),
+            joined: user.created_at.format("%-d %b %Y").to_string(),
+            banned: user.is_banned(now),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub rows: Vec<UserRow>,
+    pub pager: Pager,
+    pub query: String,
+    pub flash: Option<String>,
+}
+
+/// A report against one of a user's comments.
+pub struct ReportRow {
+    pub comment_id: i32,
+    pub reason: &'static str,
+    pub note: String,
+    pub when: Moment,
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct UserPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub username: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub joined: String,
+    /// "Banned until 3 December 2026 at 10:00 UTC: Spam" when banned.
+    pub ban: Option<String>,
+    pub comments: Vec<CommentRow>,
+    pub reports: Vec<ReportRow>,
+    pub can_ban: bool,
+    pub can_change_role: bool,
+    pub roles: Vec<(&'static str, bool)>,
+    pub error: Option<String>,
+    pub flash: Option<String>,
+    pub csrf: String,
+}
+
+impl UserPage {
+    pub fn role_options(current: Role) -> Vec<(&'static str, bool)> {
+        [Role::Reader, Role::Moderator, Role::Admin].into_iter().map(|r| (r.as_str(), r == current)).collect()
+    }
+}
+
+pub struct ArticleRow {
+    pub slug: String,
+    pub headline: String,
+    pub published: Moment,
+    pub comments: i64,
+    pub open: bool,
+    pub auto_closed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/articles.html")]
+pub struct ArticlesPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub rows: Vec<ArticleRow>,
+    pub pager: Pager,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+pub struct SettingsPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub settings: SiteSettings,
+    pub banned_words: String,
+    pub suspect_words: String,
+    pub error: Option<String>,
+    pub flash: Option<String>,
+    pub csrf: String,
+}
+
+/// A log line as shown.
+pub struct LogRow {
+    pub action: &'static str,
+    pub actor: String,
+    pub target_user: Option<String>,
+    pub comment_id: Option<i32>,
+    pub article: Option<(String, String)>,
+    pub reason: String,
+    pub details: String,
+    pub when: Moment,
+}
+
+impl LogRow {
+    pub fn new(line: &LogLine, now: NaiveDateTime) -> LogRow {
+        LogRow {
+            action: action_label(&line.action),
+            actor: line.actor.clone().unwrap_or_else(|| "(system)".into()),
+            target_user: line.target_user.clone(),
+            comment_id: line.comment_id,
+            article: line.article.clone(),
+            reason: line.reason.clone(),
+            details: line.details.clone(),
+            when: Moment::new(line.created_at, now),
+        }
+    }
+}
+
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        "remove" => "Removed a comment",
+        "restore" => "Restored a comment",
+        "approve" => "Approved a held comment",
+        "dismiss" => "Dismissed reports",
+        "ban" => "Banned an account",
+        "unban" => "Lifted a ban",
+        "role" => "Changed a role",
+        "close" => "Closed comments",
+        "reopen" => "Reopened comments",
+        "settings" => "Changed the settings",
+        _ => "Other",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/log.html")]
+pub struct LogPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub rows: Vec<LogRow>,
+    pub pager: Pager,
+    pub flash: Option<String>,
+}
+
+/// The public record: what was removed or banned, when and why; never the
+/// removed words and never who wrote them.
+pub struct PublicLogRow {
+    pub is_ban: bool,
+    pub article: Option<(String, String)>,
+    pub reason: String,
+    pub details: String,
+    pub when: Moment,
+}
+
+#[derive(Template)]
+#[template(path = "moderation.html")]
+pub struct PublicLogPage {
+    pub chrome: Chrome,
+    pub rows: Vec<PublicLogRow>,
+    pub pager: Pager,
+}
