@@ -1,0 +1,448 @@
+//! Moderation on both databases: who may enter /admin, reports and the
+//! queues, removals and restores, bans, word lists and holds, closing
+//! discussions, the logs, and the `newsdesk user` command.
+
+mod common;
+
+use common::{Backend, Browser, PASSWORD, TestApp, attrs, comment_id, html, location, texts};
+use diesel::connection::SimpleConnection;
+use newsdesk::models::{Comment, Role, User};
+use newsdesk::security::passwords;
+use newsdesk::state::now;
+
+const STORY: &str = "/articles/sea-wall-repairs-row";
+
+/// A logged-in moderator or admin.
+async fn staff(app: &TestApp, name: &str, role: Role) -> Browser {
+    let hash = passwords::hash(PASSWORD).unwrap();
+    User::create(&mut app.conn(), name, name, &hash, role, now()).unwrap().unwrap();
+    let browser = app.browser();
+    assert_eq!(browser.login(name, PASSWORD).await.status(), 303);
+    browser
+}
+
+fn status_of(app: &TestApp, id: i32) -> String {
+    Comment::by_id(&mut app.conn(), id).unwrap().unwrap().status
+}
+
+/// Every admin route, read from the source, with its parameters filled in.
+fn admin_routes(comment: i32, username: &str) -> Vec<(&'static str, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes/admin");
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (method, marker) in [("GET", "#[get(\""), ("POST", "#[post(\"")] {
+            for piece in source.split(marker).skip(1) {
+                let path = piece.split('"').next().unwrap();
+                let filled = format!("/admin{path}")
+                    .replace("{name}", "reported")
+                    .replace("{id}", &comment.to_string())
+                    .replace("{action}", "dismiss")
+                    .replace("{username}", username)
+                    .replace("{slug}", "sea-wall-repairs-row");
+                routes.push((method, filled));
+            }
+        }
+    }
+    routes.sort();
+    routes
+}
+
+async fn every_admin_route_is_closed_to_visitors_and_readers(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let reader = app.reader("plain_reader").await;
+    let id = comment_id(&reader.comment(STORY, "A comment to act on").await);
+    let routes = admin_routes(id, "plain_reader");
+    assert!(routes.len() >= 15, "found {} admin routes", routes.len());
+    assert!(routes.contains(&("GET", "/admin".to_string())));
+    let moderator = staff(&app, "mod_one", Role::Moderator).await;
+    let admin = staff(&app, "admin_one", Role::Admin).await;
+    let visitor = app.browser();
+    let visitor_token = visitor.csrf("/login").await;
+    let reader_token = reader.csrf("/account").await;
+    let moderator_token = moderator.csrf("/account").await;
+    let admin_token = admin.csrf("/account").await;
+    for (method, path) in &routes {
+        let send = |who: &Browser, token: &str| {
+            let request = if *method == "GET" {
+                who.client.get(who.url(path))
+            } else {
+                who.client.post(who.url(path)).form(&[
+                    ("csrf_token", token),
+                    ("reason", "Spam"),
+                    ("length", "1"),
+                    ("role", "reader"),
+                ])
+            };
+            request.send()
+        };
+        let answer = send(&visitor, &visitor_token).await.unwrap();
+        assert_eq!(answer.status(), 303, "visitor {method} {path}");
+        assert!(
+            location(&answer).starts_with("/login?next=%2Fadmin"),
+            "visitor {method} {path} → {}",
+            location(&answer)
+        );
+        assert_eq!(send(&reader, &reader_token).await.unwrap().status(), 403, "reader {method} {path}");
+        if *method == "GET" {
+            let expected = if path.ends_with("/settings") { 403 } else { 200 };
+            assert_eq!(send(&moderator, &moderator_token).await.unwrap().status(), expected, "moderator GET {path}");
+            assert_eq!(send(&admin, &admin_token).await.unwrap().status(), 200, "admin GET {path}");
+        }
+    }
+    // Nothing the visitor or the reader sent changed anything.
+    assert_eq!(status_of(&app, id), "published");
+    assert!(!User::by_username(&mut app.conn(), "plain_reader").unwrap().unwrap().is_banned(now()));
+    // The admin POSTs ran last as a moderator would: this one is allowed.
+    let token = moderator_token;
+    let response =
+        moderator.post(&format!("/admin/comments/{id}/remove"), &[("csrf_token", &token), ("reason", "Spam")]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(status_of(&app, id), "removed");
+}
+
+async fn a_report_goes_through_the_queue_to_a_public_tombstone_and_the_logs(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let troll = app.reader("troll").await;
+    let id = comment_id(&troll.comment(STORY, "Everyone here is an idiot, and here is my secret phrase").await);
+    let reporter = app.reader("reporter").await;
+    let report_page = format!("/comments/{id}/report");
+    let response = reporter.submit(&report_page, &report_page, &[("reason", "abuse"), ("note", "Name-calling")]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("A moderator will look at this comment"));
+    let again = reporter.submit(&report_page, &report_page, &[("reason", "spam")]).await;
+    assert!(again.text().await.unwrap().contains("already reported"));
+    assert_eq!(troll.get(&format!("/comments/{id}/report")).await.status(), 404, "nobody reports themselves");
+    let no_reason = reporter.submit(&report_page, &report_page, &[("note", "x")]).await;
+    assert_eq!(no_reason.status(), 422);
+
+    let moderator = staff(&app, "moderator", Role::Moderator).await;
+    let (_, dashboard) = moderator.page("/admin").await;
+    assert!(texts(&html(&dashboard), ".stat-card").iter().any(|c| c == "1 reported comments"));
+    let (status, queue) = moderator.page("/admin/queue/reported").await;
+    assert_eq!(status, 200);
+    let doc = html(&queue);
+    assert_eq!(attrs(&doc, "input[name=ids]", "value"), [id.to_string()]);
+    assert_eq!(texts(&doc, ".reason-list li"), ["Abuse or harassment ×1"]);
+    assert!(queue.contains("Name-calling"));
+    let token = common::csrf_in(&queue).unwrap();
+    let removed = moderator
+        .post(
+            &format!("/admin/comments/{id}/remove"),
+            &[("csrf_token", &token), ("reason", "Abuse or harassment"), ("return_to", "/admin/queue/reported")],
+        )
+        .await;
+    assert_eq!(location(&removed), "/admin/queue/reported");
+    let (_, queue) = moderator.page("/admin/queue/reported").await;
+    assert!(queue.contains("1 comment removed.") && queue.contains("Nothing here"));
+
+    // The public thread keeps a tombstone; the words are gone from it.
+    let (_, page) = app.browser().page(STORY).await;
+    assert_eq!(texts(&html(&page), &format!("#comment-{id}")), ["Removed by a moderator"]);
+    assert!(!page.contains("secret phrase"));
+    // The log records who did what and why.
+    let (_, log) = moderator.page("/admin/log").await;
+    let row = texts(&html(&log), ".log-entry")[0].clone();
+    assert!(row.contains("@moderator") && row.contains("Removed a comment") && row.contains("@troll"), "{row}");
+    assert!(row.contains("Abuse or harassment"));
+    // The public page lists it, without the text and without names.
+    let (status, public) = app.browser().page("/moderation").await;
+    assert_eq!(status, 200);
+    let entry = texts(&html(&public), ".log-entry")[0].clone();
+    assert!(entry.contains("A comment was removed from") && entry.contains("Abuse or harassment"), "{entry}");
+    assert!(!public.contains("secret phrase") && !public.contains("troll") && !public.contains("moderator<"));
+    // The removed queue still shows moderators the text, to restore it if wrong.
+    let (_, removed) = moderator.page("/admin/queue/removed").await;
+    assert!(removed.contains("secret phrase"));
+}
+
+async fn bulk_actions_remove_restore_approve_and_dismiss(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let writer = app.reader("writer").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(comment_id(&writer.comment(STORY, &format!("Comment number {n}")).await));
+    }
+    let moderator = staff(&app, "bulk_mod", Role::Moderator).await;
+    let token = moderator.csrf("/admin/queue/recent").await;
+    let id_text: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let mut fields = vec![
+        ("csrf_token", token.as_str()),
+        ("action", "remove"),
+        ("reason", "Spam"),
+        ("return_to", "/admin/queue/recent"),
+    ];
+    fields.extend(id_text.iter().map(|id| ("ids", id.as_str())));
+    let response = moderator.post("/admin/comments", &fields).await;
+    assert_eq!(location(&response), "/admin/queue/recent");
+    assert!(ids.iter().all(|id| status_of(&app, *id) == "removed"));
+    let (_, page) = moderator.page("/admin/queue/removed").await;
+    assert!(page.contains("3 comments removed."));
+    assert_eq!(attrs(&html(&page), "input[name=ids]", "value").len(), 3);
+
+    let restore = vec![
+        ("csrf_token", token.as_str()),
+        ("action", "restore"),
+        ("ids", id_text[0].as_str()),
+        ("ids", id_text[1].as_str()),
+    ];
+    moderator.post("/admin/comments", &restore).await;
+    assert_eq!(
+        [status_of(&app, ids[0]), status_of(&app, ids[1]), status_of(&app, ids[2])],
+        ["published", "published", "removed"]
+    );
+
+    // Held comments are approved; reports are dismissed without removing.
+    app.conn().batch_execute(&format!("UPDATE comments SET status = 'held' WHERE id = {}", ids[0])).unwrap();
+    let reporter = app.reader("noticer").await;
+    let report = format!("/comments/{}/report", ids[1]);
+    reporter.submit(&report, &report, &[("reason", "spam")]).await;
+    let both = vec![("csrf_token", token.as_str()), ("action", "approve"), ("ids", id_text[0].as_str())];
+    moderator.post("/admin/comments", &both).await;
+    assert_eq!(status_of(&app, ids[0]), "published");
+    let dismiss = vec![("csrf_token", token.as_str()), ("action", "dismiss"), ("ids", id_text[1].as_str())];
+    moderator.post("/admin/comments", &dismiss).await;
+    assert_eq!(status_of(&app, ids[1]), "published");
+    let (_, reported) = moderator.page("/admin/queue/reported").await;
+    assert!(reported.contains("Nothing here"));
+    // Nothing selected: nothing happens, and the moderator is told.
+    let none = moderator.post("/admin/comments", &[("csrf_token", &token), ("action", "remove")]).await;
+    assert_eq!(none.status(), 303);
+    assert!(moderator.page("/admin/queue/reported").await.1.contains("No comments were selected"));
+    // Filters narrow a queue by author and by words.
+    let (_, filtered) = moderator.page("/admin/queue/recent?user=writer&q=NUMBER%202").await;
+    assert_eq!(attrs(&html(&filtered), "input[name=ids]", "value"), [id_text[2].clone()]);
+    let (_, filtered) = moderator.page("/admin/queue/recent?article=lantern-theatre-winter-season").await;
+    assert!(filtered.contains("Nothing here"));
+}
+
+async fn a_ban_ends_the_live_session_at_once(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let troll = app.reader("banned_troll").await;
+    let token_before = troll.csrf(STORY).await;
+    let moderator = staff(&app, "ban_mod", Role::Moderator).await;
+    let page = "/admin/users/banned_troll";
+    let missing = moderator.submit(page, &format!("{page}/ban"), &[("length", "7")]).await;
+    assert_eq!(missing.status(), 422, "a ban needs a reason");
+    let response =
+        moderator.submit(page, &format!("{page}/ban"), &[("reason", "Repeated abuse"), ("length", "7")]).await;
+    assert_eq!(location(&response), page);
+    // The troll's very next request is logged out, and posting is refused.
+    assert_eq!(troll.logged_in_as().await, None);
+    let post =
+        troll.post(&format!("{STORY}/comments"), &[("csrf_token", &token_before), ("body", "Still here?")]).await;
+    assert_eq!(post.status(), 403);
+    assert!(!app.browser().page(STORY).await.1.contains("Still here?"));
+    let login = troll.login("banned_troll", PASSWORD).await;
+    assert_eq!(login.status(), 403);
+    assert!(login.text().await.unwrap().contains("suspended until"));
+    let (_, profile) = moderator.page(page).await;
+    assert!(profile.contains("Repeated abuse") && profile.contains("Unban"));
+    let (_, dashboard) = moderator.page("/admin").await;
+    assert!(texts(&html(&dashboard), ".stat-card").contains(&"1 active bans".to_string()));
+    let (_, public) = app.browser().page("/moderation").await;
+    assert!(public.contains("An account was suspended (7 days)") && public.contains("Repeated abuse"));
+    assert!(!public.contains("banned_troll"));
+
+    // When the ban runs out, they can come back.
+    app.conn()
+        .batch_execute("UPDATE users SET banned_until = '2000-01-01 00:00:00' WHERE username = 'banned_troll'")
+        .unwrap();
+    assert_eq!(troll.login("banned_troll", PASSWORD).await.status(), 303);
+    // An unban lifts a permanent ban at once.
+    moderator.submit(page, &format!("{page}/ban"), &[("reason", "Again"), ("length", "permanent")]).await;
+    assert_eq!(troll.logged_in_as().await, None);
+    moderator.submit(page, &format!("{page}/unban"), &[]).await;
+    assert_eq!(troll.login("banned_troll", PASSWORD).await.status(), 303);
+}
+
+async fn moderators_cannot_touch_admins_and_the_last_admin_stays(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let admin = staff(&app, "chief", Role::Admin).await;
+    let moderator = staff(&app, "deputy", Role::Moderator).await;
+    app.reader("someone").await;
+    let ban =
+        moderator.submit("/admin/users/chief", "/admin/users/chief/ban", &[("reason", "coup"), ("length", "1")]).await;
+    assert_eq!(ban.status(), 403);
+    let role = moderator.submit("/admin/users/someone", "/admin/users/someone/role", &[("role", "admin")]).await;
+    assert_eq!(role.status(), 403, "only admins change roles");
+    // The last admin can neither be demoted nor banned, even by an admin.
+    let demote = admin.submit("/admin/users/chief", "/admin/users/chief/role", &[("role", "reader")]).await;
+    assert_eq!(demote.status(), 409);
+    assert!(demote.text().await.unwrap().contains("last admin"));
+    let promote = admin.submit("/admin/users/someone", "/admin/users/someone/role", &[("role", "admin")]).await;
+    assert_eq!(promote.status(), 303);
+    assert_eq!(User::by_username(&mut app.conn(), "someone").unwrap().unwrap().role(), Role::Admin);
+    // With a second admin, the first may step down.
+    let demote = admin.submit("/admin/users/chief", "/admin/users/chief/role", &[("role", "moderator")]).await;
+    assert_eq!(demote.status(), 303);
+    assert!(admin.page("/admin/log").await.1.contains("admin → moderator"));
+    // Nobody bans themselves out of the site.
+    let own = app.browser();
+    own.login("someone", PASSWORD).await;
+    let self_ban =
+        own.submit("/admin/users/someone", "/admin/users/someone/ban", &[("reason", "x"), ("length", "1")]).await;
+    assert_eq!(self_ban.status(), 403);
+}
+
+/// Saves the site settings as an admin would.
+async fn save_settings(admin: &Browser, fields: &[(&str, &str)]) {
+    let response = admin.submit("/admin/settings", "/admin/settings", fields).await;
+    assert_eq!(response.status(), 303, "settings saved");
+}
+
+async fn word_lists_and_link_counts_refuse_or_hold_comments(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let admin = staff(&app, "settings_admin", Role::Admin).await;
+    save_settings(
+        &admin,
+        &[
+            ("banned_words", "Scoundrel\nfree money"),
+            ("suspect_words", "lawyer"),
+            ("max_links", "2"),
+            ("auto_close_days", "0"),
+        ],
+    )
+    .await;
+    let (_, settings) = admin.page("/admin/settings").await;
+    assert!(settings.contains("Settings saved.") && settings.contains("free money"));
+    let writer = app.reader("word_writer").await;
+    let refused = writer.comment(STORY, "The mayor is a SCOUNDREL.").await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(texts(&html(&body), "#comment-error")[0].contains("“scoundrel”"));
+    assert_eq!(texts(&html(&body), "#comment-body"), ["The mayor is a SCOUNDREL."]);
+    assert_eq!(writer.comment(STORY, "Get FREE money here").await.status(), 422);
+
+    // Suspect words and too many links are held: only the writer sees them.
+    let held = comment_id(&writer.comment(STORY, "Ask a lawyer about the wall.").await);
+    let links = comment_id(
+        &writer.comment(STORY, "See https://a.example/1 and https://b.example/2 and https://c.example/3").await,
+    );
+    assert_eq!(status_of(&app, held), "held");
+    assert_eq!(status_of(&app, links), "held");
+    let (_, own_view) = writer.page(STORY).await;
+    assert_eq!(texts(&html(&own_view), &format!("#comment-{held} .held-badge")), ["Awaiting review"]);
+    let (_, public_view) = app.browser().page(STORY).await;
+    assert!(!public_view.contains("Ask a lawyer"));
+    assert_eq!(app.browser().get(&format!("/comments/{held}")).await.status(), 404);
+    let moderator = staff(&app, "held_mod", Role::Moderator).await;
+    let (_, queue) = moderator.page("/admin/queue/held").await;
+    assert!(queue.contains("contains “lawyer”") && queue.contains("3 links"));
+    let token = common::csrf_in(&queue).unwrap();
+    moderator.post(&format!("/admin/comments/{held}/approve"), &[("csrf_token", &token)]).await;
+    assert!(app.browser().page(STORY).await.1.contains("Ask a lawyer"));
+
+    // New accounts' first comments can be held too.
+    save_settings(&admin, &[("hold_first_comment", "on"), ("max_links", "2"), ("auto_close_days", "0")]).await;
+    let newcomer = app.reader("newcomer").await;
+    let first = comment_id(&newcomer.comment(STORY, "Hello, first time here").await);
+    assert_eq!(status_of(&app, first), "held");
+    assert_eq!(status_of(&app, comment_id(&writer.comment(STORY, "Known writer").await)), "published");
+    // Bad numbers are refused with the page kept.
+    let bad =
+        admin.submit("/admin/settings", "/admin/settings", &[("max_links", "-4"), ("banned_words", "keepme")]).await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("keepme"));
+}
+
+async fn discussions_close_by_hand_and_by_age(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let moderator = staff(&app, "closer", Role::Moderator).await;
+    let reader = app.reader("latecomer").await;
+    let response = moderator.submit("/admin/articles", "/admin/articles/sea-wall-repairs-row/close", &[]).await;
+    assert_eq!(location(&response), "/admin/articles");
+    let (_, page) = reader.page(STORY).await;
+    assert!(page.contains("Comments are closed on this article."));
+    let refused = reader.submit("/account", &format!("{STORY}/comments"), &[("body", "Too late")]).await;
+    assert_eq!(refused.status(), 403);
+    moderator.submit("/admin/articles", "/admin/articles/sea-wall-repairs-row/reopen", &[]).await;
+    assert_eq!(reader.comment(STORY, "Open again").await.status(), 303);
+    let (_, log) = moderator.page("/admin/log").await;
+    assert!(log.contains("Closed comments") && log.contains("Reopened comments"));
+
+    // Closing by age: the demo's oldest stories are days old.
+    let admin = staff(&app, "age_admin", Role::Admin).await;
+    save_settings(&admin, &[("auto_close_days", "2"), ("max_links", "2")]).await;
+    let (_, old) = reader.page("/articles/sensor-buoys-for-earlier-surge-warnings").await;
+    assert!(old.contains("Comments are closed on this article."));
+    let (_, fresh) = reader.page("/articles/storm-surge-breaches-callowhaven-harbour-wall").await;
+    assert!(!fresh.contains("Comments are closed"));
+}
+
+async fn staff_comments_carry_a_badge(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let moderator = staff(&app, "badge_mod", Role::Moderator).await;
+    let id = comment_id(&moderator.comment(STORY, "Please keep it civil.").await);
+    let (_, page) = app.browser().page(STORY).await;
+    assert_eq!(texts(&html(&page), &format!("#comment-{id} .staff-badge")), ["Moderator"]);
+    let reader_id = comment_id(&app.reader("no_badge").await.comment(STORY, "Sure.").await);
+    let (_, page) = app.browser().page(STORY).await;
+    assert!(texts(&html(&page), &format!("#comment-{reader_id} .staff-badge")).is_empty());
+    assert_eq!(
+        attrs(&html(&page), ".account-bar a", "href"),
+        ["/login?next=%2Farticles%2Fsea-wall-repairs-row", "/signup"]
+    );
+    let (_, own) = moderator.page("/").await;
+    assert!(attrs(&html(&own), ".account-bar a", "href").contains(&"/admin".to_string()));
+}
+
+/// Runs `newsdesk user …` against the test database, with `input` on stdin.
+fn cli(app: &TestApp, args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+        .args(args)
+        .env("NEWSDESK_DATABASE_URL", &app.database.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into(),
+        String::from_utf8_lossy(&output.stderr).into(),
+    )
+}
+
+async fn the_user_command_creates_staff_and_changes_roles(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let (ok, out, err) = cli(&app, &["user", "create", "night_editor", "--role", "admin"], &format!("{PASSWORD}\n"));
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("created admin @night_editor"));
+    let browser = app.browser();
+    assert_eq!(browser.login("night_editor", PASSWORD).await.status(), 303);
+    assert_eq!(browser.get("/admin/settings").await.status(), 200);
+
+    let (ok, _, err) = cli(&app, &["user", "create", "weak_one", "--role", "moderator"], "password1\n");
+    assert!(!ok && err.contains("most common"), "{err}");
+    let (ok, _, err) = cli(&app, &["user", "create", "x", "--role", "moderator"], &format!("{PASSWORD}\n"));
+    assert!(!ok && err.contains("3 to 30"), "{err}");
+    let (ok, _, err) = cli(&app, &["user", "create", "someone_new", "--role", "boss"], &format!("{PASSWORD}\n"));
+    assert!(!ok && err.contains("unknown role"), "{err}");
+    let (ok, _, err) = cli(&app, &["user", "create", "NIGHT_editor"], &format!("{PASSWORD}\n"));
+    assert!(!ok && err.contains("taken"), "{err}");
+
+    let (ok, _, err) = cli(&app, &["user", "set-role", "night_editor", "reader"], "");
+    assert!(!ok && err.contains("last admin"), "{err}");
+    cli(&app, &["user", "create", "helper", "--role", "reader"], &format!("{PASSWORD}\n"));
+    let (ok, out, _) = cli(&app, &["user", "set-role", "helper", "moderator"], "");
+    assert!(ok && out.contains("@helper is now moderator"));
+    let (ok, _, err) = cli(&app, &["user", "set-role", "ghost", "moderator"], "");
+    assert!(!ok && err.contains("no user"), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
+on_both_backends!(
+    every_admin_route_is_closed_to_visitors_and_readers,
+    a_report_goes_through_the_queue_to_a_public_tombstone_and_the_logs,
+    bulk_actions_remove_restore_approve_and_dismiss,
+    a_ban_ends_the_live_session_at_once,
+    moderators_cannot_touch_admins_and_the_last_admin_stays,
+    word_lists_and_link_counts_refuse_or_hold_comments,
+    discussions_close_by_hand_and_by_age,
+    staff_comments_carry_a_badge,
+    the_user_command_creates_staff_and_changes_roles,
+);
