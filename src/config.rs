@@ -130,6 +130,9 @@ pub struct Config {
     /// A session ends this long after log-in, used or not.
     pub session_lifetime: Duration,
     pub limits: RateLimits,
+    /// URLs per sitemap file before /sitemap.xml becomes an index (the
+    /// sitemaps protocol allows 50,000).
+    pub sitemap_max_urls: usize,
 }
 
 /// Raw settings as they come from flags and the environment.
@@ -227,6 +230,7 @@ impl Config {
             session_idle: day * idle_days,
             session_lifetime: day * lifetime_days,
             limits,
+            sitemap_max_urls: 50_000,
         })
     }
 }

@@ -12,6 +12,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::models::Section;
 use crate::security::identity::Viewer;
+use crate::views::discovery::{FeedLink, SocialMeta};
 use crate::views::{Chrome, NavItem, ViewerView, login_url};
 
 /// Sections change rarely; re-reading them at most this often keeps one
@@ -65,6 +66,11 @@ impl AppState {
     }
 
     /// The layout data for a page at `path` (used for its canonical URL).
+    /// An absolute URL for a path on this site.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url, path)
+    }
+
     pub fn chrome(
         &self,
         nav: Arc<Vec<NavItem>>,
@@ -92,6 +98,8 @@ impl AppState {
             }),
             csrf: viewer.map(Viewer::existing_csrf_token).unwrap_or_default(),
             login_url: login_url(path),
+            feeds: FeedLink::pair(&self.config.site_name, "/feed"),
+            social: SocialMeta { og_type: "website", ..SocialMeta::default() },
         }
     }
 

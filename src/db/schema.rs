@@ -18,6 +18,7 @@ diesel::table! {
         name -> Text,
         bio -> Text,
         avatar_url -> Nullable<Text>,
+        is_organization -> Bool,
     }
 }
 
@@ -50,6 +51,7 @@ diesel::table! {
         updated_at -> Nullable<Timestamp>,
         comments_open -> Bool,
         imported_at -> Timestamp,
+        body_text -> Text,
     }
 }
 

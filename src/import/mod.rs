@@ -236,7 +236,13 @@ pub fn import(
             };
             Author::upsert(
                 conn,
-                &AuthorFields { slug, name: author.name.trim(), bio: author.bio.trim(), avatar_url: avatar.as_deref() },
+                &AuthorFields {
+                    slug,
+                    name: author.name.trim(),
+                    bio: author.bio.trim(),
+                    avatar_url: avatar.as_deref(),
+                    is_organization: author.organization,
+                },
             )?;
             report.authors.push(slug.clone());
         }
@@ -303,6 +309,7 @@ fn store_article(
         dek: front.dek.trim(),
         body_markdown: &article.body_markdown,
         body_html: &article.body_html,
+        body_text: &article.body_text,
         section_id,
         image_url: image_url.as_deref(),
         image_alt: image.map(|i| i.alt.trim()).unwrap_or_default(),

@@ -24,6 +24,9 @@ pub struct AuthorFile {
     #[serde(default)]
     pub bio: String,
     pub avatar: Option<String>,
+    /// A desk or agency rather than a person (for structured data).
+    #[serde(default)]
+    pub organization: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,8 @@ pub struct ParsedArticle {
     pub updated: Option<NaiveDateTime>,
     pub body_markdown: String,
     pub body_html: String,
+    /// The body as plain text, for search and snippets.
+    pub body_text: String,
 }
 
 pub fn parse_toml<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
@@ -132,7 +137,8 @@ pub fn parse_article(relative: &str, bytes: &[u8]) -> Result<ParsedArticle, Stri
         return Err("the article has no body text after the front matter".into());
     }
     let body_html = render_markdown(&body_markdown);
-    Ok(ParsedArticle { slug, front, published, updated, body_markdown, body_html })
+    let body_text = markdown_text(&body_markdown);
+    Ok(ParsedArticle { slug, front, published, updated, body_markdown, body_html, body_text })
 }
 
 fn split_front_matter(text: &str) -> Result<(&str, &str), String> {
@@ -194,6 +200,23 @@ pub fn render_markdown(markdown: &str) -> String {
         .to_string()
 }
 
+/// The words of a Markdown text without its markup (raw HTML dropped),
+/// paragraphs separated by blank lines.
+pub fn markdown_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, Options::ENABLE_SMART_PUNCTUATION) {
+        match event {
+            Event::Text(words) | Event::Code(words) => text.push_str(&words),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::BlockQuote(_)) => {
+                text.push_str("\n\n")
+            }
+            _ => {}
+        }
+    }
+    text.trim().to_string()
+}
+
 fn demote(level: HeadingLevel) -> HeadingLevel {
     if level == HeadingLevel::H1 { HeadingLevel::H2 } else { level }
 }
@@ -214,6 +237,13 @@ mod tests {
         assert!(html.contains("href=\"https://example.org\""));
         assert!(!html.contains("<script"));
         assert!(!html.contains("onerror"));
+    }
+
+    #[test]
+    fn plain_text_keeps_words_and_drops_markup() {
+        let text =
+            markdown_text("## Heading\n\nSome **bold** and [a link](https://x.example).\n\n<div>raw</div>\n\n- item");
+        assert_eq!(text, "Heading\n\nSome bold and a link.\n\nitem");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub struct ArticleFields<'a> {
     pub dek: &'a str,
     pub body_markdown: &'a str,
     pub body_html: &'a str,
+    pub body_text: &'a str,
     pub section_id: i32,
     pub image_url: Option<&'a str>,
     pub image_alt: &'a str,
@@ -124,6 +125,57 @@ impl Article {
             .select(Article::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The newest published articles of a list, whole, for feeds.
+    pub fn latest_full(
+        conn: &mut DbConn,
+        filter: &CardFilter,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<(Article, super::Section)>> {
+        published_cards(filter, now)
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .limit(limit)
+            .select((Article::as_select(), super::Section::as_select()))
+            .load(conn)
+    }
+
+    pub fn published_count(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<i64> {
+        articles::table.filter(articles::published_at.le(now)).count().get_result(conn)
+    }
+
+    /// A slice of published articles for a sitemap, oldest first so slices
+    /// stay stable as news arrives: (slug, published, updated).
+    pub fn sitemap_slice(
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<(String, NaiveDateTime, Option<NaiveDateTime>)>> {
+        articles::table
+            .filter(articles::published_at.le(now))
+            .order((articles::published_at.asc(), articles::id.asc()))
+            .offset(offset)
+            .limit(limit)
+            .select((articles::slug, articles::published_at, articles::updated_at))
+            .load(conn)
+    }
+
+    /// Articles published since `since` (the news sitemap's 48 hours):
+    /// (slug, headline, published), newest first.
+    pub fn published_since(
+        conn: &mut DbConn,
+        since: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+        articles::table
+            .filter(articles::published_at.gt(since))
+            .filter(articles::published_at.le(now))
+            .order(articles::published_at.desc())
+            .limit(1000)
+            .select((articles::slug, articles::headline, articles::published_at))
+            .load(conn)
     }
 
     /// Opens or closes an article's discussion.

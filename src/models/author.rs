@@ -13,6 +13,8 @@ pub struct Author {
     pub name: String,
     pub bio: String,
     pub avatar_url: Option<String>,
+    /// A desk or agency byline rather than a person.
+    pub is_organization: bool,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -23,11 +25,17 @@ pub struct AuthorFields<'a> {
     pub name: &'a str,
     pub bio: &'a str,
     pub avatar_url: Option<&'a str>,
+    pub is_organization: bool,
 }
 
 impl Author {
     pub fn by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Author>> {
         authors::table.filter(authors::slug.eq(slug)).select(Author::as_select()).first(conn).optional()
+    }
+
+    /// Every author's slug, for the sitemap.
+    pub fn all_slugs(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+        authors::table.order(authors::slug).select(authors::slug).load(conn)
     }
 
     pub fn id_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {

@@ -303,6 +303,21 @@ impl Comment {
         Ok(before / TOP_LEVEL_PER_PAGE + 1)
     }
 
+    /// The newest published comments of an article with their authors, for
+    /// its comments feed.
+    pub fn latest_published(conn: &mut DbConn, article_id: i32, limit: i64) -> QueryResult<Vec<ThreadEntry>> {
+        let rows: Vec<(Comment, CommentAuthor)> = comments::table
+            .inner_join(users::table)
+            .filter(comments::article_id.eq(article_id))
+            .filter(comments::status.eq(PUBLISHED))
+            .filter(comments::deleted_at.is_null())
+            .order((comments::created_at.desc(), comments::id.desc()))
+            .limit(limit)
+            .select((Comment::as_select(), CommentAuthor::as_select()))
+            .load(conn)?;
+        Ok(rows.into_iter().map(|(comment, author)| ThreadEntry { comment, author }).collect())
+    }
+
     /// Published comment counts for many articles in one query.
     pub fn counts_for(conn: &mut DbConn, article_ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
         if article_ids.is_empty() {

@@ -8,6 +8,7 @@ pub mod media;
 pub mod moderation;
 pub mod rate_limit;
 pub mod report;
+pub mod search;
 pub mod section;
 pub mod session;
 pub mod settings;

@@ -16,6 +16,11 @@ impl Tag {
         tags::table.filter(tags::slug.eq(slug)).select(Tag::as_select()).first(conn).optional()
     }
 
+    /// Every tag's slug, for the sitemap.
+    pub fn all_slugs(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+        tags::table.order(tags::slug).select(tags::slug).load(conn)
+    }
+
     pub fn for_article(conn: &mut DbConn, article_id: i32) -> QueryResult<Vec<Tag>> {
         article_tags::table
             .inner_join(tags::table)

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::models::{ArticleCard, Author, CardFilter, Section, Tag};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
+use crate::views::discovery::FeedLink;
 use crate::views::pages::ListPage;
 use crate::views::{AuthorView, CardView, Pager};
 
@@ -21,6 +22,8 @@ struct Subject {
     filter: CardFilter,
     /// The nav entry to highlight.
     current: String,
+    /// This list's own feeds (`/sections/local/feed`), if it has them.
+    feed: Option<String>,
 }
 
 async fn list_page(
@@ -43,7 +46,10 @@ async fn list_page(
     let title =
         if page.number > 1 { format!("{} (page {})", subject.heading, page.number) } else { subject.heading.clone() };
     let canonical = if page.number > 1 { format!("{path}?page={}", page.number) } else { path.clone() };
-    let chrome = state.page_chrome(&viewer, &title, &subject.intro, &canonical, &subject.current).await?;
+    let mut chrome = state.page_chrome(&viewer, &title, &subject.intro, &canonical, &subject.current).await?;
+    if let Some(feed) = &subject.feed {
+        chrome.feeds = FeedLink::pair(&format!("{} – {}", subject.heading, state.config.site_name), feed);
+    }
     render(&ListPage {
         chrome,
         kind: subject.kind,
@@ -72,6 +78,7 @@ pub async fn section(
             intro: section.description,
             author: None,
             filter: CardFilter::Section(section.id),
+            feed: Some(format!("/sections/{}/feed", section.slug)),
             current: section.slug,
         })
     })
@@ -96,6 +103,7 @@ pub async fn author(
             author: Some(AuthorView::from_author(&author)),
             filter: CardFilter::Author(author.id),
             current: String::new(),
+            feed: Some(format!("/authors/{}/feed", author.slug)),
         })
     })
     .await
@@ -119,6 +127,7 @@ pub async fn tag(
             author: None,
             filter: CardFilter::Tag(tag.id),
             current: String::new(),
+            feed: None,
         })
     })
     .await

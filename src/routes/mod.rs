@@ -5,9 +5,12 @@ pub mod accounts;
 pub mod admin;
 pub mod comments;
 pub mod errors;
+pub mod feeds;
 pub mod files;
 pub mod listings;
 pub mod reports;
+pub mod search;
+pub mod sitemaps;
 pub mod stories;
 pub mod transparency;
 

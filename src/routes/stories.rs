@@ -11,6 +11,7 @@ use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Comment, Tag};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
+use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
 use crate::views::discussion::{CommentForm, DiscussionView, threads};
 use crate::views::pages::{ArticlePage, ArticleView, FigureView, HomePage, SectionBlock, TagView};
 use crate::views::{AuthorView, CardView, Moment, Pager};
@@ -88,7 +89,39 @@ pub async fn article_page(
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
-    let chrome = state.page_chrome(viewer, &article.headline, &article.dek, &path, &section.slug).await?;
+    let mut chrome = state.page_chrome(viewer, &article.headline, &article.dek, &path, &section.slug).await?;
+    chrome.feeds.push(FeedLink {
+        title: format!("Comments on “{}” (Atom)", article.headline),
+        url: format!("{path}/comments.atom"),
+        mime: "application/atom+xml",
+    });
+    let image = article.image_url.as_deref().map(|url| state.absolute(url));
+    let facts = ArticleFacts {
+        url: &chrome.canonical,
+        headline: &article.headline,
+        description: &article.dek,
+        image: image.as_deref(),
+        published: article.published_at,
+        modified: article.updated_at.unwrap_or(article.published_at),
+        authors: &authors,
+        section_name: &section.name,
+        section_url: &state.absolute(&format!("/sections/{}", section.slug)),
+        comment_count: discussion.total,
+        base_url: &state.config.base_url,
+        site_name: &state.config.site_name,
+        logo: &state.absolute(&state.assets.url("favicon.svg")),
+    };
+    chrome.social = SocialMeta {
+        og_type: "article",
+        title: article.headline.clone(),
+        description: article.dek.clone(),
+        image: image.clone(),
+        published: Some(rfc3339(article.published_at)),
+        modified: article.updated_at.map(rfc3339),
+        section: Some(section.name.clone()),
+        tags: tags.iter().map(|t| t.name.clone()).collect(),
+        json_ld: vec![script_json(&news_article(&facts)), script_json(&breadcrumbs(&facts))],
+    };
     let open = settings.accepts_comments(article.comments_open, article.published_at, now);
     let sort_base = if sort == Sort::Newest { format!("{path}?sort=newest") } else { path.clone() };
     let form = match (form, &viewer.user) {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod comment_text;
+pub mod discovery;
 pub mod discussion;
 pub mod pages;
 pub mod time;
@@ -42,6 +43,10 @@ pub struct Chrome {
     pub csrf: String,
     /// Log-in link that comes back to this page.
     pub login_url: String,
+    /// Feeds this page advertises.
+    pub feeds: Vec<discovery::FeedLink>,
+    /// Social card and structured data.
+    pub social: discovery::SocialMeta,
 }
 
 /// The logged-in reader as the header shows them.
@@ -74,6 +79,21 @@ impl Chrome {
 
     pub fn is_current(&self, slug: &str) -> bool {
         self.current == slug
+    }
+
+    /// The title social cards show: the page's own, or the site's.
+    pub fn social_title(&self) -> &str {
+        if !self.social.title.is_empty() {
+            &self.social.title
+        } else if self.title.is_empty() {
+            &self.site_name
+        } else {
+            &self.title
+        }
+    }
+
+    pub fn social_description(&self) -> &str {
+        if self.social.description.is_empty() { &self.description } else { &self.social.description }
     }
 }
 

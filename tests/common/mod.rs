@@ -142,6 +142,26 @@ impl TestApp {
     }
 
     pub async fn start(backend: Backend, setup: impl FnOnce(&mut DbConn)) -> Option<TestApp> {
+        TestApp::start_configured(backend, setup, |_| {}).await
+    }
+
+    /// The app with demo content and settings changed by `tweak`.
+    pub async fn with_demo_configured(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        TestApp::start_configured(
+            backend,
+            |conn| {
+                newsdesk::import::load_demo_if_empty(conn, now()).expect("demo content loads");
+            },
+            tweak,
+        )
+        .await
+    }
+
+    pub async fn start_configured(
+        backend: Backend,
+        setup: impl FnOnce(&mut DbConn),
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let database = TestDatabase::create(backend)?;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
@@ -154,6 +174,8 @@ impl TestApp {
             ..Default::default()
         })
         .expect("test settings are valid");
+        let mut config = config;
+        tweak(&mut config);
         let db = Database::open(&config.database, config.pool_size).expect("test database opens");
         setup(&mut db.conn().expect("a connection"));
         let state = web::Data::new(AppState::new(config, db));

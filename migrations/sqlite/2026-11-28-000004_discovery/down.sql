@@ -1,0 +1,6 @@
+DROP TRIGGER articles_fts_update;
+DROP TRIGGER articles_fts_delete;
+DROP TRIGGER articles_fts_insert;
+DROP TABLE articles_fts;
+ALTER TABLE articles DROP COLUMN body_text;
+ALTER TABLE authors DROP COLUMN is_organization;
