@@ -159,28 +159,36 @@ impl QueueItem {
         }
         let items = rows
             .into_iter()
-            .map(|(comment, author, article_slug, article_headline, moderation_reason)| {
-                let open = reports.remove(&comment.id).unwrap_or_default();
-                let mut counts: Vec<(String, usize)> = Vec::new();
-                for report in &open {
-                    match counts.iter_mut().find(|(reason, _)| *reason == report.reason) {
-                        Some((_, n)) => *n += 1,
-                        None => counts.push((report.reason.clone(), 1)),
-                    }
-                }
-                counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                QueueItem {
-                    report_notes: open.iter().filter(|r| !r.note.is_empty()).map(|r| r.note.clone()).collect(),
-                    report_reasons: counts,
-                    comment,
-                    author,
-                    article_slug,
-                    article_headline,
-                    moderation_reason,
-                }
+            .map(|row| {
+                let open = reports.remove(&row.0.id).unwrap_or_default();
+                QueueItem::new(row, &open)
             })
             .collect();
         Ok(Some(Page { items, number, total_pages }))
+    }
+
+    /// A row with its open reports summed up by reason, most frequent first.
+    fn new(
+        (comment, author, article_slug, article_headline, moderation_reason): QueueRow,
+        open: &[Report],
+    ) -> QueueItem {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for report in open {
+            match counts.iter_mut().find(|(reason, _)| *reason == report.reason) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((report.reason.clone(), 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        QueueItem {
+            report_notes: open.iter().filter(|r| !r.note.is_empty()).map(|r| r.note.clone()).collect(),
+            report_reasons: counts,
+            comment,
+            author,
+            article_slug,
+            article_headline,
+            moderation_reason,
+        }
     }
 }
 
@@ -410,18 +418,7 @@ pub fn comments_by_user(conn: &mut DbConn, user_id: i32, limit: i64) -> QueryRes
             comments::moderation_reason,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(comment, author, article_slug, article_headline, moderation_reason)| QueueItem {
-            comment,
-            author,
-            article_slug,
-            article_headline,
-            moderation_reason,
-            report_reasons: Vec::new(),
-            report_notes: Vec::new(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| QueueItem::new(row, &[])).collect())
 }
 
 /// Reports filed against a user's comments (open or not), newest first.

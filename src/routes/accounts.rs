@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{render, render_with_status, see_other};
+use super::{render_with_status, see_other};
 use crate::error::AppError;
 use crate::models::User;
 use crate::models::rate_limit::{self, Limited};
@@ -14,7 +14,7 @@ use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
 use crate::security::passwords;
 use crate::state::{AppState, now};
 use crate::views::pages::{AccountPage, FieldErrors, LoginPage, SignupPage};
-use crate::views::{login_url, with_next};
+use crate::views::with_next;
 
 const LOGIN_FAILED: &str = "That username and password do not match an account. Check them and try again.";
 
@@ -37,16 +37,21 @@ pub async fn login_form(
     if viewer.user.is_some() {
         return Ok(see_other(&next));
     }
-    let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
-    render(&LoginPage {
-        chrome,
-        signup_url: with_next("/signup", &next),
-        csrf: viewer.csrf_token(),
-        next,
-        username: String::new(),
-        error: None,
-        notice: None,
-    })
+    login_page(&state, &viewer, next, String::new(), None, StatusCode::OK).await
+}
+
+async fn login_page(
+    state: &AppState,
+    viewer: &Viewer,
+    next: String,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let chrome = state.page_chrome(viewer, "Log in", "", "/login", "").await?;
+    let page =
+        LoginPage { chrome, signup_url: with_next("/signup", &next), csrf: viewer.csrf_token(), next, username, error };
+    render_with_status(status, &page)
 }
 
 #[derive(Deserialize)]
@@ -102,17 +107,7 @@ pub async fn login(
         }
         None => (StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_string()),
     };
-    let chrome = state.page_chrome(&viewer, "Log in", "", "/login", "").await?;
-    let page = LoginPage {
-        chrome,
-        signup_url: with_next("/signup", &next),
-        csrf: viewer.csrf_token(),
-        next,
-        username,
-        error: Some(error),
-        notice: None,
-    };
-    render_with_status(status, &page)
+    login_page(&state, &viewer, next, username, Some(error), status).await
 }
 
 /// What a banned reader is told when they try to log in.
@@ -141,16 +136,23 @@ pub async fn signup_form(
     if viewer.user.is_some() {
         return Ok(see_other(&next));
     }
-    let chrome = state.page_chrome(&viewer, "Create an account", "", "/signup", "").await?;
-    render(&SignupPage {
-        chrome,
-        login_url: with_next("/login", &next),
-        csrf: viewer.csrf_token(),
-        next,
-        username: String::new(),
-        display_name: String::new(),
-        errors: FieldErrors::default(),
-    })
+    signup_page(&state, &viewer, next, String::new(), String::new(), FieldErrors::default()).await
+}
+
+/// The sign-up form; with errors, it is answered with 422.
+async fn signup_page(
+    state: &AppState,
+    viewer: &Viewer,
+    next: String,
+    username: String,
+    display_name: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let chrome = state.page_chrome(viewer, "Create an account", "", "/signup", "").await?;
+    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let login_url = with_next("/login", &next);
+    let page = SignupPage { chrome, login_url, csrf: viewer.csrf_token(), next, username, display_name, errors };
+    render_with_status(status, &page)
 }
 
 #[derive(Deserialize)]
@@ -209,17 +211,7 @@ pub async fn signup(
             }
         }
     }
-    let chrome = state.page_chrome(&viewer, "Create an account", "", "/signup", "").await?;
-    let page = SignupPage {
-        chrome,
-        login_url: with_next("/login", &next),
-        csrf: viewer.csrf_token(),
-        next,
-        username,
-        display_name,
-        errors,
-    };
-    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    signup_page(&state, &viewer, next, username, display_name, errors).await
 }
 
 async fn account_page(
@@ -247,9 +239,7 @@ async fn account_page(
 
 #[get("/account")]
 pub async fn account(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
-    let Some(user) = viewer.user.clone() else {
-        return Ok(see_other(&login_url("/account")));
-    };
+    let user = viewer.require_user("/account")?;
     account_page(&state, &viewer, &user, FieldErrors::default(), None).await
 }
 
@@ -266,9 +256,7 @@ pub async fn change_password(
     viewer: Viewer,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(user) = viewer.user.clone() else {
-        return Ok(see_other(&login_url("/account")));
-    };
+    let user = viewer.require_user("/account")?;
     let form = form.into_inner();
     let mut errors = FieldErrors {
         password: passwords::check_new(&form.password, &user.username).err().map(String::from),

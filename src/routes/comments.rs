@@ -7,7 +7,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::stories::{ArticleQuery, article_page, draft_key};
-use super::{render, render_with_status, see_other};
+use super::{path_id, render, render_with_status, see_other};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
@@ -96,10 +96,6 @@ impl CommentContext {
     fn visible_to(&self, viewer: Option<i32>) -> bool {
         !self.comment.is_held() || viewer == Some(self.comment.user_id)
     }
-}
-
-fn parse_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -280,7 +276,7 @@ pub fn permalink(slug: &str, page: i64, comment_id: i32) -> String {
 
 #[get("/comments/{id}")]
 pub async fn show(state: web::Data<AppState>, viewer: Viewer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let context = load_context(&state, parse_id(&id)?).await?;
+    let context = load_context(&state, path_id(&id)?).await?;
     if !context.visible_to(viewer.user_id()) {
         return Err(AppError::NotFound);
     }
@@ -312,10 +308,8 @@ pub async fn reply_form(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    if viewer.user.is_none() {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/reply"))));
-    }
+    let id = path_id(&id)?;
+    viewer.require_user(&format!("/comments/{id}/reply"))?;
     let context = load_context(&state, id).await?;
     if !context.article.comments_open || context.comment.is_deleted() || context.comment.is_removed() {
         return Ok(see_other(&permalink(&context.article.slug, 1, id)));
@@ -359,10 +353,8 @@ pub async fn edit_form(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    if viewer.user.is_none() {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/edit"))));
-    }
+    let id = path_id(&id)?;
+    viewer.require_user(&format!("/comments/{id}/edit"))?;
     let context = own_comment(&state, &viewer, id).await?;
     let user_id = context.comment.user_id;
     if !context.comment.editable_by(user_id, now()) {
@@ -390,11 +382,9 @@ pub async fn edit(
     id: web::Path<String>,
     fields: web::Form<EditFields>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id)?;
     let typed = fields.into_inner().body.replace("\r\n", "\n");
-    if viewer.user.is_none() {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/edit"))));
-    }
+    viewer.require_user(&format!("/comments/{id}/edit"))?;
     let context = own_comment(&state, &viewer, id).await?;
     let refusal = if let Some(refusal) = csrf_refusal(&request) {
         Some(refusal)
@@ -437,10 +427,8 @@ pub async fn delete_form(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    if viewer.user.is_none() {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/delete"))));
-    }
+    let id = path_id(&id)?;
+    viewer.require_user(&format!("/comments/{id}/delete"))?;
     let context = own_comment(&state, &viewer, id).await?;
     if context.comment.is_deleted() {
         return Ok(see_other(&permalink(&context.article.slug, 1, id)));
@@ -464,7 +452,7 @@ pub async fn delete(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id)?;
     let context = own_comment(&state, &viewer, id).await?;
     let comment = context.comment.clone();
     let now = now();

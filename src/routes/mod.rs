@@ -54,6 +54,11 @@ pub fn page_number(raw: Option<&str>) -> Result<i64, AppError> {
     }
 }
 
+/// A numeric id from the path; anything else names nothing.
+pub fn path_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
     pub page: Option<String>,

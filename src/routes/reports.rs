@@ -4,13 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{render_with_status, see_other};
+use super::{path_id, render_with_status};
 use crate::error::AppError;
 use crate::models::report::{REASONS, Report, ReportOutcome};
 use crate::models::{Article, Comment, rate_limit};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
-use crate::views::login_url;
 use crate::views::pages::{ArticleLink, ReportPage};
 
 const MAX_NOTE_CHARS: usize = 500;
@@ -76,20 +75,14 @@ pub struct ReportForm {
     error: Option<String>,
 }
 
-fn parse_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 #[get("/comments/{id}/report")]
 pub async fn report_form(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    if viewer.user.is_none() {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/report"))));
-    }
+    let id = path_id(&id)?;
+    viewer.require_user(&format!("/comments/{id}/report"))?;
     let target = reportable(&state, &viewer, id).await?;
     page(&state, &viewer, &target, ReportForm::default(), None, StatusCode::OK).await
 }
@@ -101,10 +94,8 @@ pub async fn report(
     id: web::Path<String>,
     form: web::Form<ReportForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let Some(user) = viewer.user.clone() else {
-        return Ok(see_other(&login_url(&format!("/comments/{id}/report"))));
-    };
+    let id = path_id(&id)?;
+    let user = viewer.require_user(&format!("/comments/{id}/report"))?;
     let target = reportable(&state, &viewer, id).await?;
     let mut form = form.into_inner();
     let reason = form.reason.clone().unwrap_or_default();

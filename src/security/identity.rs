@@ -28,6 +28,11 @@ impl Viewer {
         self.user.as_ref().map(|u| u.id)
     }
 
+    /// The logged-in user, or a trip to the log-in form that comes back to `path`.
+    pub fn require_user(&self, path: &str) -> Result<User, AppError> {
+        self.user.clone().ok_or_else(|| AppError::LoginRequired { next: path.to_string() })
+    }
+
     /// The CSRF token for forms on this page; makes one if needed.
     pub fn csrf_token(&self) -> String {
         csrf::token(&self.session)

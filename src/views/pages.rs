@@ -108,7 +108,6 @@ pub struct LoginPage {
     pub next: String,
     pub username: String,
     pub error: Option<String>,
-    pub notice: Option<String>,
     pub csrf: String,
     pub signup_url: String,
 }
