@@ -215,7 +215,10 @@ async fn every_page_type_is_valid_html() {
         (Who::Admin, logged_in(&site.app, "chief").await),
     ];
     let dir = target_dir("conformance");
-    let mut files = Vec::new();
+    // A page known to be broken, to prove the checker finds errors at all.
+    let broken = dir.join("checker-self-test.html");
+    std::fs::write(&broken, "<!DOCTYPE html><html lang=en><title>Broken</title><p><div>Misnested</span>").unwrap();
+    let mut files = vec![broken];
     for page in &site.pages {
         let browser = &browsers.iter().find(|(who, _)| *who == page.who).unwrap().1;
         let (status, body) = match &page.form {
@@ -249,11 +252,12 @@ async fn every_page_type_is_valid_html() {
     let report: Value = serde_json::from_slice(&output.stderr)
         .or_else(|_| serde_json::from_slice(&output.stdout))
         .unwrap_or_else(|e| panic!("vnu did not answer in JSON ({e}):\n{}", String::from_utf8_lossy(&output.stderr)));
-    let errors: Vec<String> = report["messages"]
-        .as_array()
-        .unwrap()
+    let messages = report["messages"].as_array().unwrap();
+    let is_self_test = |m: &&Value| m["url"].as_str().is_some_and(|u| u.ends_with("checker-self-test.html"));
+    assert!(messages.iter().any(|m| is_self_test(&m)), "the checker found nothing wrong with a broken page");
+    let errors: Vec<String> = messages
         .iter()
-        .filter(|m| m["type"] != json!("info"))
+        .filter(|m| m["type"] != json!("info") && !is_self_test(m))
         .map(|m| {
             let file = m["url"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
             format!(
@@ -264,8 +268,9 @@ async fn every_page_type_is_valid_html() {
             )
         })
         .collect();
-    let _ = writeln_stderr(&format!("Nu HTML Checker: {} page types, {} errors", files.len(), errors.len()));
-    assert!(errors.is_empty(), "{} HTML errors in {} pages:\n{}", errors.len(), files.len(), errors.join("\n"));
+    let pages = files.len() - 1;
+    let _ = writeln_stderr(&format!("Nu HTML Checker: {pages} page types, {} errors", errors.len()));
+    assert!(errors.is_empty(), "{} HTML errors in {pages} pages:\n{}", errors.len(), errors.join("\n"));
 }
 
 fn writeln_stderr(text: &str) -> std::io::Result<()> {
@@ -384,6 +389,17 @@ async fn every_page_type_is_accessible() {
     let axe = std::fs::read_to_string(axe_path).unwrap();
     let Some(site) = site().await else { return };
     let Some(chrome) = Chrome::start(&site.app.address).await else { return };
+    // First prove axe finds problems: a picture without a text
+    // alternative and a field without a label, added to a page.
+    chrome.visit("/").await;
+    chrome
+        .js("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/x.png\"><input type=text>')")
+        .await;
+    let found = axe_violations(&chrome, &axe).await;
+    for rule in ["image-alt", "label"] {
+        assert!(found.iter().any(|v| v.starts_with(rule)), "axe did not report {rule}: {found:?}");
+    }
+
     let mut failures = Vec::new();
     let (mut checked, mut violations) = (0, 0);
     let mut who = Who::Visitor;
@@ -409,11 +425,21 @@ async fn every_page_type_is_accessible() {
                 for problem in keyboard_and_form_problems(&chrome, page).await {
                     failures.push(format!("{}: {problem}", page.name));
                 }
+                // Readers whose system is dark get the dark colours: check
+                // their contrast too.
+                chrome.prefer_dark(true).await;
+                checked += 1;
+                let found = axe_violations(&chrome, &axe).await;
+                violations += found.len();
+                for violation in found {
+                    failures.push(format!("{} at {width}px, dark: {violation}", page.name));
+                }
+                chrome.prefer_dark(false).await;
             }
         }
     }
     let _ = writeln_stderr(&format!(
-        "axe-core: {} page types at {} sizes ({checked} runs), {violations} violations",
+        "axe-core: {} page types at {} sizes, light and dark ({checked} runs), {violations} violations",
         site.pages.len(),
         SIZES.len()
     ));
