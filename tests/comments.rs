@@ -327,6 +327,39 @@ async fn an_expired_session_keeps_the_comment_for_after_log_in(backend: Backend)
     assert!(emptied.is_empty(), "the draft is cleared once posted");
 }
 
+async fn a_failure_on_our_side_keeps_the_comment(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let reader = app.reader("unlucky").await;
+    // The database refuses new comments (a full disk, say).
+    let refuse = match backend {
+        Backend::Sqlite => "CREATE TRIGGER refuse BEFORE INSERT ON comments BEGIN SELECT RAISE(ABORT, 'disk is full'); END;",
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk is full'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER refuse BEFORE INSERT ON comments FOR EACH ROW EXECUTE FUNCTION refuse();"
+        }
+    };
+    app.conn().batch_execute(refuse).unwrap();
+    let text = "This took me twenty minutes to write.";
+    let response = reader.comment(STORY, text).await;
+    assert_eq!(response.status(), 503);
+    let body = response.text().await.unwrap();
+    assert!(texts(&html(&body), "#comment-error")[0].contains("problem on our side"));
+    assert_eq!(texts(&html(&body), "#comment-body"), [text]);
+    assert!(texts(&html(&body), "h1")[0].starts_with("Opposition demands"), "the article page, form and all");
+    assert!(!body.contains("disk is full"), "no internals leak");
+    // Worse: the discussion cannot even be read. The form still comes back.
+    let gone = match backend {
+        Backend::Sqlite => "DROP TABLE comments",
+        Backend::Postgres => "DROP TABLE comments CASCADE",
+    };
+    app.conn().batch_execute(gone).unwrap();
+    let response = reader.submit("/account", &format!("{STORY}/comments"), &[("body", text)]).await;
+    assert_eq!(response.status(), 503);
+    let body = response.text().await.unwrap();
+    assert_eq!(texts(&html(&body), "h1"), ["Your comment was not posted"]);
+    assert_eq!(texts(&html(&body), "#comment-body"), [text]);
+}
+
 async fn posting_too_fast_is_limited_with_the_text_kept(backend: Backend) {
     let Some(app) = TestApp::with_demo(backend).await else { return };
     let reader = app.reader("rapid").await;
@@ -413,6 +446,7 @@ on_both_backends!(
     closed_articles_keep_their_thread_but_take_no_comments,
     a_refused_comment_comes_back_with_its_text,
     an_expired_session_keeps_the_comment_for_after_log_in,
+    a_failure_on_our_side_keeps_the_comment,
     posting_too_fast_is_limited_with_the_text_kept,
     the_page_query_count_stays_bounded_with_200_comments,
     the_header_and_form_follow_the_reader,

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, get, post, web};
 use serde::Deserialize;
 
 use super::stories::{ArticleQuery, article_page, draft_key};
@@ -18,9 +18,11 @@ use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::discussion::{CommentForm, CommentView};
 use crate::views::login_url;
-use crate::views::pages::{ArticleLink, DeleteCommentPage, EditCommentPage, ReplyPage};
+use crate::views::pages::{ArticleLink, DeleteCommentPage, EditCommentPage, ReplyPage, RetryPage};
 
 const EXPIRED_FORM: &str = "This form had expired, so your comment was not posted. It is still here: post it again.";
+const NOT_SAVED: &str = "We could not save your comment because of a problem on our side. \
+     Your text is still here: try posting it again in a moment.";
 const CROSS_SITE: &str =
     "This form was sent from another site, so it was not posted. Check your text and post it here.";
 
@@ -117,9 +119,15 @@ pub async fn post_comment(
         Some(raw) => Some(raw.parse::<i32>().map_err(|_| AppError::BadRequest("That reply link is broken.".into()))?),
         None => None,
     };
-    let refusal = match try_post(&request, &state, &viewer, &slug, parent_id, &fields.body).await? {
-        Ok(location) => return Ok(see_other(&location)),
-        Err(refusal) => refusal,
+    let refusal = match try_post(&request, &state, &viewer, &slug, parent_id, &fields.body).await {
+        Ok(Ok(location)) => return Ok(see_other(&location)),
+        Ok(Err(refusal)) => refusal,
+        // A failure on our side must not cost the reader their text either.
+        Err(error) if error.status_code().is_server_error() => {
+            tracing::error!(%error, "a comment could not be stored");
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, NOT_SAVED)
+        }
+        Err(error) => return Err(error),
     };
     // Back to the form the comment came from, with its text and the reason.
     let action = format!("/articles/{slug}/comments");
@@ -131,9 +139,22 @@ pub async fn post_comment(
         csrf: viewer.csrf_token(),
         login_url: refusal.login_url,
     };
-    let mut response = match parent_id {
-        Some(parent) => reply_page(&state, &viewer, parent, form, refusal.status).await?,
-        None => article_page(&state, &viewer, slug, ArticleQuery::default(), Some(form), refusal.status).await?,
+    let page = match parent_id {
+        Some(parent) => reply_page(&state, &viewer, parent, form.clone(), refusal.status).await,
+        None => article_page(&state, &viewer, slug, ArticleQuery::default(), Some(form.clone()), refusal.status).await,
+    };
+    let mut response = match page {
+        Ok(response) => response,
+        // The page around the form could not be built (the database is
+        // down): show the form alone, still holding the text.
+        Err(error) if error.status_code().is_server_error() => {
+            let mut form = form;
+            form.error = Some(NOT_SAVED.into());
+            let nav = state.cached_nav(false).unwrap_or_default();
+            let chrome = state.chrome(nav, Some(&viewer), "Your comment was not posted", "", "/", "");
+            render_with_status(StatusCode::SERVICE_UNAVAILABLE, &RetryPage { chrome, form })?
+        }
+        Err(error) => return Err(error),
     };
     if let Some(seconds) = refusal.retry_after {
         response.headers_mut().insert(RETRY_AFTER, seconds.into());

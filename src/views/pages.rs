@@ -151,6 +151,14 @@ pub struct ReplyPage {
     pub form: CommentForm,
 }
 
+/// The comment form alone, for when the page around it cannot be built.
+#[derive(Template)]
+#[template(path = "comments/retry.html")]
+pub struct RetryPage {
+    pub chrome: Chrome,
+    pub form: CommentForm,
+}
+
 #[derive(Template)]
 #[template(path = "comments/edit.html")]
 pub struct EditCommentPage {
