@@ -49,8 +49,7 @@ async fn other_pages(state: &AppState) -> Result<(Vec<SitemapUrl>, i64), AppErro
 }
 
 /// URLs `start..start+limit` of the whole list: other pages, then articles.
-async fn slice(state: &AppState, start: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
-    let (pages, _) = other_pages(state).await?;
+async fn slice(state: &AppState, pages: Vec<SitemapUrl>, start: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
     let page_count = pages.len() as i64;
     let mut urls: Vec<SitemapUrl> = pages.into_iter().skip(start as usize).take(limit as usize).collect();
     let remaining = limit - urls.len() as i64;
@@ -72,7 +71,7 @@ pub async fn sitemap(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     let total = pages.len() as i64 + articles;
     let max = state.config.sitemap_max_urls as i64;
     if total <= max {
-        let urls = slice(&state, 0, max).await?;
+        let urls = slice(&state, pages, 0, max).await?;
         return Ok(xml(UrlSet { urls }.render()?));
     }
     let files = (total + max - 1) / max;
@@ -90,7 +89,7 @@ pub async fn sitemap_part(state: web::Data<AppState>, number: web::Path<String>)
     if number < 1 || (number - 1) * max >= total || total <= max {
         return Err(AppError::NotFound);
     }
-    let urls = slice(&state, (number - 1) * max, max).await?;
+    let urls = slice(&state, pages, (number - 1) * max, max).await?;
     Ok(xml(UrlSet { urls }.render()?))
 }
 

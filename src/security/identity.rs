@@ -7,7 +7,7 @@ use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::csrf;
@@ -52,21 +52,36 @@ impl FromRequest for Viewer {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = request.get_session();
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        // The admin scope's guard and the handler both ask: look up once.
+        let cached = request.extensions().get::<LoadedUser>().cloned();
+        let request = request.clone();
         Box::pin(async move {
-            let user_id = session.get::<i32>(USER_ID).ok().flatten();
-            let (Some(id), Some(state)) = (user_id, state) else {
-                return Ok(Viewer { user: None, session });
-            };
-            let now = crate::state::now();
-            let user = state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| !u.is_banned(now));
-            if user.is_none() {
-                // The account is gone or banned: so is the session.
-                session.purge();
+            if let Some(LoadedUser(user)) = cached {
+                return Ok(Viewer { user, session });
             }
+            let user_id = session.get::<i32>(USER_ID).ok().flatten();
+            let user = match (user_id, state) {
+                (Some(id), Some(state)) => {
+                    let now = crate::state::now();
+                    let user =
+                        state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| !u.is_banned(now));
+                    if user.is_none() {
+                        // The account is gone or banned: so is the session.
+                        session.purge();
+                    }
+                    user
+                }
+                _ => None,
+            };
+            request.extensions_mut().insert(LoadedUser(user.clone()));
             Ok(Viewer { user, session })
         })
     }
 }
+
+/// The viewer's account as loaded for this request.
+#[derive(Clone)]
+struct LoadedUser(Option<User>);
 
 /// A moderator or admin; anyone else is turned away (visitors to the log-in
 /// form, readers with a 403). Every admin route takes this.
