@@ -427,9 +427,10 @@ async fn the_user_command_creates_staff_and_changes_roles(backend: Backend) {
 
     let (ok, _, err) = cli(&app, &["user", "set-role", "night_editor", "reader"], "");
     assert!(!ok && err.contains("last admin"), "{err}");
-    cli(&app, &["user", "create", "helper", "--role", "reader"], &format!("{PASSWORD}\n"));
-    let (ok, out, _) = cli(&app, &["user", "set-role", "helper", "moderator"], "");
-    assert!(ok && out.contains("@helper is now moderator"));
+    let (ok, out, err) = cli(&app, &["user", "create", "helper", "--role", "reader"], &format!("{PASSWORD}\n"));
+    assert!(ok && out.contains("created reader @helper"), "{out} {err}");
+    let (ok, out, err) = cli(&app, &["user", "set-role", "helper", "moderator"], "");
+    assert!(ok && out.contains("@helper is now moderator"), "{out} {err}");
     let (ok, _, err) = cli(&app, &["user", "set-role", "ghost", "moderator"], "");
     assert!(!ok && err.contains("no user"), "{err}");
     assert!(!err.contains("panicked"));
