@@ -146,17 +146,23 @@ pub enum OpenError {
     Pool(String),
 }
 
+/// Call before the process makes its first PostgreSQL connection.
+///
+/// libpq uses OpenSSL, which by default registers an atexit cleanup that
+/// frees its global state. r2d2 opens connections on background threads, so
+/// a process could exit while one of them was mid-TLS-handshake and crash
+/// (SIGSEGV) in that cleanup: seen on about one CLI run in seven against
+/// PostgreSQL. Initialising OpenSSL first, with its no-atexit flag, leaves
+/// the cleanup to the operating system. Later calls do nothing.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 impl Database {
     /// Opens (creating if needed) and migrates the database, then builds the
     /// pool. The first connection is made by hand so its error is the real one.
     pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Database, OpenError> {
-        // libpq uses OpenSSL, which by default registers an atexit cleanup
-        // that frees its global state. r2d2 opens connections on background
-        // threads, so a process could exit while one of them was mid-TLS
-        // handshake and crash (SIGSEGV) in that cleanup: seen on about one
-        // CLI run in seven against PostgreSQL. Initialising OpenSSL ourselves
-        // first, with its no-atexit flag, leaves the cleanup to the OS.
-        openssl_sys::init();
+        init_tls();
         if let DatabaseUrl::Sqlite(path) = url {
             check_sqlite_file(path)?;
         }

@@ -81,6 +81,7 @@ impl TestDatabase {
                 Some(TestDatabase { url, _dir: Some(dir), postgres_name: None })
             }
             Backend::Postgres => {
+                newsdesk::db::init_tls();
                 let admin_url = postgres_admin_url();
                 let mut admin = match PgConnection::establish(&admin_url) {
                     Ok(conn) => conn,
