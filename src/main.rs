@@ -105,6 +105,9 @@ enum UserCommand {
     },
     /// Change an account's role (reader, moderator or admin).
     SetRole { username: String, role: String },
+    /// Give an account a new password (for a reader who forgot theirs): it
+    /// is read like `create` reads it, and every session of theirs ends.
+    SetPassword { username: String },
 }
 
 fn main() -> ExitCode {
@@ -206,6 +209,12 @@ fn read_new_password() -> Result<String, String> {
     }
 }
 
+/// The same rules as the sign-up form, then the argon2id hash.
+fn new_password_hash(password: &str, username: &str) -> Result<String, String> {
+    passwords::check_new(password, username)?;
+    passwords::hash(password)
+}
+
 fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
     let mut conn = match db.conn() {
         Ok(conn) => conn,
@@ -224,16 +233,9 @@ fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
             if let Err(message) = check_display_name(display_name.trim()) {
                 return fail(&format!("display name: {message}"));
             }
-            let password = match read_new_password() {
-                Ok(password) => password,
-                Err(message) => return fail(&format!("password: {message}")),
-            };
-            if let Err(message) = passwords::check_new(&password, &username) {
-                return fail(&format!("password: {message}"));
-            }
-            let hash = match passwords::hash(&password) {
+            let hash = match read_new_password().and_then(|password| new_password_hash(&password, &username)) {
                 Ok(hash) => hash,
-                Err(message) => return fail(&message),
+                Err(message) => return fail(&format!("password: {message}")),
             };
             match User::create(&mut conn, &username, display_name.trim(), &hash, role, now()) {
                 Ok(Ok(user)) => {
@@ -241,6 +243,24 @@ fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Ok(Err(_)) => fail(&format!("the username \"{username}\" is taken")),
+                Err(error) => fail(&error.to_string()),
+            }
+        }
+        UserCommand::SetPassword { username } => {
+            let user = match User::by_username(&mut conn, &username) {
+                Ok(Some(user)) => user,
+                Ok(None) => return fail(&format!("there is no user \"{username}\"")),
+                Err(error) => return fail(&error.to_string()),
+            };
+            let hash = match read_new_password().and_then(|password| new_password_hash(&password, &user.username)) {
+                Ok(hash) => hash,
+                Err(message) => return fail(&format!("password: {message}")),
+            };
+            match User::replace_password(&mut conn, user.id, &hash, now()) {
+                Ok(ended) => {
+                    println!("new password set for @{}; {ended} session(s) ended", user.username);
+                    ExitCode::SUCCESS
+                }
                 Err(error) => fail(&error.to_string()),
             }
         }

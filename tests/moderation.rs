@@ -436,7 +436,29 @@ async fn the_user_command_creates_staff_and_changes_roles(backend: Backend) {
     assert!(!err.contains("panicked"));
 }
 
+/// A reader who forgot their password asks the newsroom; an operator sets a
+/// new one, which also ends every session the old one opened.
+async fn the_user_command_resets_a_forgotten_password(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let reader = app.reader("forgetful").await;
+    assert_eq!(reader.logged_in_as().await.as_deref(), Some("forgetful"));
+
+    let fresh = "a brand-new passphrase";
+    let (ok, out, err) = cli(&app, &["user", "set-password", "forgetful"], &format!("{fresh}\n"));
+    assert!(ok && out.contains("new password set for @forgetful; 1 session(s) ended"), "{out} {err}");
+    assert_eq!(reader.logged_in_as().await, None, "the old session is over");
+    assert_eq!(app.browser().login("forgetful", PASSWORD).await.status(), 401);
+    assert_eq!(app.browser().login("forgetful", fresh).await.status(), 303);
+
+    let (ok, _, err) = cli(&app, &["user", "set-password", "forgetful"], "forgetful\n");
+    assert!(!ok && err.contains("must not be your username"), "{err}");
+    let (ok, _, err) = cli(&app, &["user", "set-password", "nobody_at_all"], &format!("{fresh}\n"));
+    assert!(!ok && err.contains("no user \"nobody_at_all\""), "{err}");
+    assert_eq!(app.browser().login("forgetful", fresh).await.status(), 303, "a refused reset changes nothing");
+}
+
 on_both_backends!(
+    the_user_command_resets_a_forgotten_password,
     every_admin_route_is_closed_to_visitors_and_readers,
     a_report_goes_through_the_queue_to_a_public_tombstone_and_the_logs,
     bulk_actions_remove_restore_approve_and_dismiss,

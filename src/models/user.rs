@@ -155,6 +155,15 @@ impl User {
             .map(|_| ())
     }
 
+    /// A new password ends every session the account has, so a stolen
+    /// cookie dies with the old password. Returns how many sessions ended.
+    pub fn replace_password(conn: &mut DbConn, id: i32, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        crate::db::write_transaction(conn, |conn| {
+            User::set_password(conn, id, password_hash, now)?;
+            super::session::SessionRow::delete_for_user(conn, id)
+        })
+    }
+
     pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> QueryResult<()> {
         diesel::update(users::table.find(id)).set(users::role.eq(role.as_str())).execute(conn).map(|_| ())
     }

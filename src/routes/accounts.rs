@@ -8,7 +8,6 @@ use super::{render_with_status, see_other};
 use crate::error::AppError;
 use crate::models::User;
 use crate::models::rate_limit::{self, Limited};
-use crate::models::session::SessionRow;
 use crate::models::user::{CreateError, Role, check_display_name, check_username};
 use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
 use crate::security::passwords;
@@ -276,9 +275,8 @@ pub async fn change_password(
                 return Ok(false);
             }
             let hash = passwords::hash(&form.password).map_err(AppError::Internal)?;
-            User::set_password(conn, id, &hash, now)?;
             // Every other browser is logged out; this one gets a new session below.
-            SessionRow::delete_for_user(conn, id)?;
+            User::replace_password(conn, id, &hash, now)?;
             Ok(true)
         })
         .await?;
