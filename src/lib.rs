@@ -86,6 +86,8 @@ pub fn app(
         .service(routes::accounts::signup)
         .service(routes::accounts::account)
         .service(routes::accounts::change_password)
+        .service(routes::accounts::delete_account)
+        .service(routes::accounts::account_deleted)
         .service(routes::transparency::moderation_page)
         .service(routes::admin::scope())
         .service(routes::listings::section)

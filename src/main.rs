@@ -248,6 +248,9 @@ fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
         }
         UserCommand::SetPassword { username } => {
             let user = match User::by_username(&mut conn, &username) {
+                Ok(Some(user)) if user.deleted_at.is_some() => {
+                    return fail(&format!("@{username} deleted their account"));
+                }
                 Ok(Some(user)) => user,
                 Ok(None) => return fail(&format!("there is no user \"{username}\"")),
                 Err(error) => return fail(&error.to_string()),
@@ -276,6 +279,7 @@ fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
                 }
                 Ok(RoleChange::LastAdmin) => fail("that is the last admin: make another admin first"),
                 Ok(RoleChange::NoSuchUser) => fail(&format!("there is no user \"{username}\"")),
+                Ok(RoleChange::Deleted) => fail(&format!("@{username} deleted their account")),
                 Err(error) => fail(&error.to_string()),
             }
         }

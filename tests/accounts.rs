@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{Backend, Browser, PASSWORD, TestApp, attrs, html, location, texts};
+use common::{Backend, Browser, PASSWORD, TestApp, attrs, comment_id, html, location, texts};
 use diesel::connection::SimpleConnection;
 use newsdesk::models::session::SessionRow;
+use newsdesk::models::{Role, User};
 
 async fn sign_up_log_out_and_log_in_again(backend: Backend) {
     let Some(app) = TestApp::with_demo(backend).await else { return };
@@ -214,7 +215,65 @@ async fn the_header_offers_log_in_that_comes_back(backend: Backend) {
     assert!(browser.cookies().is_empty(), "no cookie for reading: {}", browser.cookies());
 }
 
+async fn a_reader_deletes_their_account(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let story = "/articles/sea-wall-repairs-row";
+    let leaving = app.reader("leaving_soon").await;
+    let phone = app.browser();
+    phone.login("leaving_soon", PASSWORD).await;
+    let own = comment_id(&leaving.comment(story, "My own words about the sea wall").await);
+    let neighbour = app.reader("stays_on").await;
+    let reply = comment_id(&neighbour.reply(story, own, "A reply that outlives the account").await);
+
+    let refused = leaving.submit("/account", "/account/delete", &[("password", "not my password")]).await;
+    assert_eq!(refused.status(), 422);
+    let page = html(&refused.text().await.unwrap());
+    assert!(texts(&page, "#erase-error")[0].contains("not your password"));
+    assert_eq!(attrs(&page, "#erase-password", "aria-describedby"), ["erase-error"]);
+    assert!(phone.logged_in_as().await.is_some(), "a wrong password deletes nothing");
+
+    let deleted = leaving.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(location(&deleted), "/account/deleted");
+    let (status, goodbye) = leaving.page("/account/deleted").await;
+    assert_eq!(status, 200);
+    assert_eq!(texts(&html(&goodbye), "h1"), ["Your account has been deleted"]);
+    assert_eq!(leaving.logged_in_as().await, None);
+    assert_eq!(phone.logged_in_as().await, None, "every device is logged out");
+    assert_eq!(SessionRow::count_for_user(&mut app.conn(), user_id(&app, "leaving_soon")).unwrap(), 0);
+
+    let (_, thread) = app.browser().page(story).await;
+    let thread = html(&thread);
+    assert_eq!(texts(&thread, &format!("#comment-{own} .tombstone")), ["Comment deleted"]);
+    assert!(!texts(&thread, ".comment-text").concat().contains("My own words"));
+    assert!(texts(&thread, &format!("#comment-{reply} .comment-text"))[0].contains("outlives the account"));
+
+    let again = app.browser().login("leaving_soon", PASSWORD).await;
+    assert_eq!(again.status(), 401, "the account cannot log in");
+    assert!(again.text().await.unwrap().contains("do not match an account"), "the same answer as an unknown name");
+    let impostor = app.browser().signup("Leaving_Soon", PASSWORD).await;
+    assert_eq!(impostor.status(), 422, "the name stays reserved");
+    let user = User::by_username(&mut app.conn(), "leaving_soon").unwrap().unwrap();
+    assert_eq!((user.display_name.as_str(), user.password_hash.as_str()), ("Deleted account", ""));
+}
+
+async fn the_last_admin_cannot_delete_their_account(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let admin = app.reader("only_admin").await;
+    User::set_role(&mut app.conn(), user_id(&app, "only_admin"), Role::Admin).unwrap();
+    let refused = admin.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(texts(&html(&refused.text().await.unwrap()), "#erase-error")[0].contains("last admin"));
+    assert_eq!(admin.logged_in_as().await.as_deref(), Some("only_admin"));
+}
+
+fn user_id(app: &TestApp, username: &str) -> i32 {
+    User::by_username(&mut app.conn(), username).unwrap().unwrap().id
+}
+
 on_both_backends!(
+    a_reader_deletes_their_account,
+    the_last_admin_cannot_delete_their_account,
     sign_up_log_out_and_log_in_again,
     wrong_password_and_unknown_user_get_the_same_answer,
     sign_up_explains_every_problem_and_keeps_what_was_typed,

@@ -206,6 +206,17 @@ async fn commenter_journey() {
     assert_eq!(chrome.path().await, FLAGSHIP);
     assert_eq!(chrome.text(".account-bar .signed-in").await, "Signed in as Harbour Watcher");
     assert!(chrome.visible("form.comment-form").await);
+
+    // Leave for good: the account page deletes the account, after the password.
+    chrome.visit("/account").await;
+    chrome.photograph("account", Some("delete-heading")).await;
+    chrome.type_into("#erase-password", PASSWORD).await;
+    chrome.click_and_wait("form[action='/account/delete'] button[type=submit]").await;
+    assert_eq!(chrome.path().await, "/account/deleted");
+    assert_eq!(chrome.text("h1").await, "Your account has been deleted");
+    assert!(chrome.visible(".account-bar a[href^='/login']").await, "logged out");
+    chrome.visit(FLAGSHIP).await;
+    assert!(!chrome.body_text().await.contains("the council says"), "their words are gone");
 }
 
 #[actix_web::test]

@@ -105,6 +105,9 @@ async fn site() -> Option<Site> {
     let response = chief.submit("/admin/users/troll", ban, &[("reason", "Spam"), ("length", "7")]).await;
     assert_eq!(response.status(), 303, "ban");
     drop(troll);
+    let leaver = app.reader("leaver").await;
+    let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
+    assert_eq!(response.status(), 303, "account deletion");
 
     let long = "word ".repeat(1000) + "!";
     let pages = vec![
@@ -144,6 +147,7 @@ async fn site() -> Option<Site> {
         ),
         page("not-found", Who::Visitor, "/articles/no-such-story"),
         page("moderation", Who::Visitor, "/moderation"),
+        page("account-deleted", Who::Visitor, "/account/deleted"),
         page("article-reader", Who::Reader, FLAGSHIP),
         form_page(
             "comment-error",
@@ -166,6 +170,16 @@ async fn site() -> Option<Site> {
                 typed: vec![("#current", "wrong".into()), ("#password", "a".into()), ("#confirm", "b".into())],
             },
         ),
+        form_page(
+            "account-delete-error",
+            Who::Reader,
+            "/account",
+            Form {
+                action: "/account/delete".into(),
+                fields: vec![("password", "wrong".into())],
+                typed: vec![("#erase-password", "wrong".into())],
+            },
+        ),
         page("reply", Who::Reader, format!("/comments/{reported}/reply")),
         page("edit", Who::Reader, format!("/comments/{own}/edit")),
         page("delete", Who::Reader, format!("/comments/{own}/delete")),
@@ -178,6 +192,7 @@ async fn site() -> Option<Site> {
         page("admin-users", Who::Admin, "/admin/users"),
         page("admin-user", Who::Admin, "/admin/users/reader_two"),
         page("admin-user-banned", Who::Admin, "/admin/users/troll"),
+        page("admin-user-deleted", Who::Admin, "/admin/users/leaver"),
         page("admin-articles", Who::Admin, "/admin/articles"),
         page("admin-settings", Who::Admin, "/admin/settings"),
         page("admin-log", Who::Admin, "/admin/log"),

@@ -457,7 +457,33 @@ async fn the_user_command_resets_a_forgotten_password(backend: Backend) {
     assert_eq!(app.browser().login("forgetful", fresh).await.status(), 303, "a refused reset changes nothing");
 }
 
+/// Staff see a deleted account for what it is, and nothing revives it.
+async fn a_deleted_account_stays_deleted(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let admin = staff(&app, "chief_editor", Role::Admin).await;
+    let gone = app.reader("gone_reader").await;
+    assert_eq!(gone.submit("/account", "/account/delete", &[("password", PASSWORD)]).await.status(), 303);
+
+    let (_, page) = admin.page("/admin/users/gone_reader").await;
+    let page = html(&page);
+    assert_eq!(texts(&page, ".account-details .status-pill"), ["Deleted"]);
+    let actions = attrs(&page, "form", "action");
+    assert!(!actions.iter().any(|a| a.contains("/ban") || a.contains("/role")), "{actions:?}");
+    let (_, list) = admin.page("/admin/users?q=gone").await;
+    assert_eq!(texts(&html(&list), "tbody .status-pill"), ["Deleted"]);
+
+    let promoted =
+        admin.submit("/admin/users/chief_editor", "/admin/users/gone_reader/role", &[("role", "admin")]).await;
+    assert_eq!(promoted.status(), 409);
+    let (ok, _, err) = cli(&app, &["user", "set-role", "gone_reader", "moderator"], "");
+    assert!(!ok && err.contains("@gone_reader deleted their account"), "{err}");
+    let (ok, _, err) = cli(&app, &["user", "set-password", "gone_reader"], &format!("{PASSWORD}\n"));
+    assert!(!ok && err.contains("@gone_reader deleted their account"), "{err}");
+    assert_eq!(app.browser().login("gone_reader", PASSWORD).await.status(), 401);
+}
+
 on_both_backends!(
+    a_deleted_account_stays_deleted,
     the_user_command_resets_a_forgotten_password,
     every_admin_route_is_closed_to_visitors_and_readers,
     a_report_goes_through_the_queue_to_a_public_tombstone_and_the_logs,

@@ -563,6 +563,10 @@ fn forged_fields(route: &str, other_user: &str) -> Fields {
         fields[1].1 = other_user.to_string();
         fields[3].1 = PASSWORD.to_string();
     }
+    if route == "/account/delete" {
+        // The worst case: a forgery that somehow carries the real password.
+        fields[3].1 = PASSWORD.to_string();
+    }
     fields
 }
 
@@ -768,6 +772,20 @@ async fn rate_limits_answer_429_with_retry_after(backend: Backend) {
     assert_eq!(doc.select(&selector(".site-header")).count(), 1, "in the site's layout");
     // Even the right password waits: the limit guards the account.
     assert_eq!(app.browser().login("rate_victim", PASSWORD).await.status(), 429);
+    // So do the account's own forms that check the password, so a stolen
+    // session is no faster way to guess it.
+    let delete = victim.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
+    assert_eq!(delete.status(), 429, "account deletion waits too");
+    retry_after(&delete, "account deletion");
+    let change = victim
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", "guess"), ("password", "x y z w v"), ("confirm", "x y z w v")],
+        )
+        .await;
+    assert_eq!(change.status(), 429, "password change waits too");
+    assert_eq!(victim.logged_in_as().await.as_deref(), Some("rate_victim"), "nothing was deleted");
 }
 
 // ---------------------------------------------------------------------------

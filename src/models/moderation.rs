@@ -445,6 +445,8 @@ pub enum RoleChange {
     NoSuchUser,
     /// Refused: it would leave the site without an admin.
     LastAdmin,
+    /// Refused: its owner deleted the account.
+    Deleted,
 }
 
 /// Changes a role and logs it (actor None for the command line); never
@@ -460,6 +462,9 @@ pub fn change_role(
         let Some(target) = super::User::by_username(conn, username)? else {
             return Ok(RoleChange::NoSuchUser);
         };
+        if target.deleted_at.is_some() {
+            return Ok(RoleChange::Deleted);
+        }
         if role != super::Role::Admin && protects_last_admin(conn, &target, now)? {
             return Ok(RoleChange::LastAdmin);
         }

@@ -43,6 +43,8 @@ pub struct User {
     pub banned_at: Option<NaiveDateTime>,
     pub banned_until: Option<NaiveDateTime>,
     pub ban_reason: Option<String>,
+    /// Set when the reader deleted their account (see `User::erase`).
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 /// How long a ban lasts.
@@ -54,6 +56,11 @@ pub enum BanLength {
 
 impl User {
     /// Banned now: a permanent ban, or a timed one not yet over.
+    /// Whether this account may hold a session: not banned, not deleted.
+    pub fn may_sign_in(&self, now: NaiveDateTime) -> bool {
+        !self.is_banned(now) && self.deleted_at.is_none()
+    }
+
     pub fn is_banned(&self, now: NaiveDateTime) -> bool {
         self.banned_at.is_some() && self.banned_until.is_none_or(|until| until > now)
     }
@@ -97,6 +104,16 @@ pub fn check_display_name(name: &str) -> Result<(), &'static str> {
         return Err("Your display name contains invisible control characters.");
     }
     Ok(())
+}
+
+/// The name a deleted account shows wherever it still appears.
+pub const DELETED_NAME: &str = "Deleted account";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Erasure {
+    Done,
+    /// Refused: the site would be left without an admin.
+    LastAdmin,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -161,6 +178,36 @@ impl User {
         crate::db::write_transaction(conn, |conn| {
             User::set_password(conn, id, password_hash, now)?;
             super::session::SessionRow::delete_for_user(conn, id)
+        })
+    }
+
+    /// Deletes an account at its owner's request. What identifies them
+    /// goes: the display name, the password, every session, and the text of
+    /// every comment (each becomes a "comment deleted" tombstone, so replies
+    /// by others stay in place). The username stays reserved so nobody can
+    /// pose as them. The last admin cannot leave: the site needs one.
+    pub fn erase(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Erasure> {
+        use crate::db::schema::comments;
+        crate::db::write_transaction(conn, |conn| {
+            let Some(user) = User::by_id(conn, id)? else { return Ok(Erasure::Done) };
+            if super::moderation::protects_last_admin(conn, &user, now)? {
+                return Ok(Erasure::LastAdmin);
+            }
+            diesel::update(comments::table.filter(comments::user_id.eq(id)).filter(comments::deleted_at.is_null()))
+                .set((comments::body.eq(""), comments::deleted_at.eq(now)))
+                .execute(conn)?;
+            diesel::update(users::table.find(id))
+                .set((
+                    users::display_name.eq(DELETED_NAME),
+                    // No argon2 hash parses from an empty string, so no
+                    // password can ever match it.
+                    users::password_hash.eq(""),
+                    users::role.eq(Role::Reader.as_str()),
+                    users::deleted_at.eq(now),
+                ))
+                .execute(conn)?;
+            super::session::SessionRow::delete_for_user(conn, id)?;
+            Ok(Erasure::Done)
         })
     }
 

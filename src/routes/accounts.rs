@@ -4,15 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{render_with_status, see_other};
+use super::{render, render_with_status, see_other};
 use crate::error::AppError;
 use crate::models::User;
 use crate::models::rate_limit::{self, Limited};
-use crate::models::user::{CreateError, Role, check_display_name, check_username};
+use crate::models::user::{CreateError, Erasure, Role, check_display_name, check_username};
 use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
 use crate::security::passwords;
 use crate::state::{AppState, now};
-use crate::views::pages::{AccountPage, FieldErrors, LoginPage, SignupPage};
+use crate::views::pages::{AccountDeletedPage, AccountPage, FieldErrors, LoginPage, SignupPage};
 use crate::views::with_next;
 
 const LOGIN_FAILED: &str = "That username and password do not match an account. Check them and try again.";
@@ -75,7 +75,7 @@ pub async fn login(
     let now = now();
     // Both limits count every attempt: the account's guards a password,
     // the address's stops one machine trying many accounts.
-    let account_key = format!("login-account:{}", crate::models::user::username_key(&username));
+    let account_key = password_attempts_key(&username);
     let limited = state
         .db
         .run(move |conn| {
@@ -93,7 +93,8 @@ pub async fn login(
     let user = state
         .db
         .run(move |conn| {
-            let user = User::by_username(conn, &lookup)?;
+            // A deleted account is an unknown one, checked at the same cost.
+            let user = User::by_username(conn, &lookup)?.filter(|u| u.deleted_at.is_none());
             let valid = passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
             Ok(user.filter(|_| valid))
         })
@@ -107,6 +108,19 @@ pub async fn login(
         None => (StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_string()),
     };
     login_page(&state, &viewer, next, username, Some(error), status).await
+}
+
+/// The rate-limit key for guesses at one account's password: log-in, and
+/// the forms that ask a logged-in reader for theirs, share it, so a stolen
+/// session cannot be used to guess the password faster than log-in allows.
+fn password_attempts_key(username: &str) -> String {
+    format!("login-account:{}", crate::models::user::username_key(username))
+}
+
+/// Counts a guess at `username`'s password; refused past the log-in limit.
+async fn count_password_attempt(state: &AppState, username: &str) -> Result<(), AppError> {
+    let (key, rule, now) = (password_attempts_key(username), state.config.limits.login_per_account, now());
+    state.db.run(move |conn| Ok(rate_limit::check(conn, &key, rule, now)?)).await?.map_err(too_many)
 }
 
 /// What a banned reader is told when they try to log in.
@@ -219,9 +233,11 @@ async fn account_page(
     user: &User,
     errors: FieldErrors,
     notice: Option<String>,
+    erase_error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     let chrome = state.page_chrome(viewer, "Your account", "", "/account", "").await?;
-    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let refused = errors.any() || erase_error.is_some();
+    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     render_with_status(
         status,
         &AccountPage {
@@ -231,6 +247,7 @@ async fn account_page(
             member_since: user.created_at.format("%-d %B %Y").to_string(),
             errors,
             notice,
+            erase_error,
             csrf: viewer.csrf_token(),
         },
     )
@@ -239,7 +256,7 @@ async fn account_page(
 #[get("/account")]
 pub async fn account(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
-    account_page(&state, &viewer, &user, FieldErrors::default(), None).await
+    account_page(&state, &viewer, &user, FieldErrors::default(), None, None).await
 }
 
 #[derive(Deserialize)]
@@ -265,8 +282,9 @@ pub async fn change_password(
         errors.confirm = Some("The two new passwords do not match.".into());
     }
     if errors.any() {
-        return account_page(&state, &viewer, &user, errors, None).await;
+        return account_page(&state, &viewer, &user, errors, None, None).await;
     }
+    count_password_attempt(&state, &user.username).await?;
     let (id, stored, now) = (user.id, user.password_hash.clone(), now());
     let changed = state
         .db
@@ -282,9 +300,51 @@ pub async fn change_password(
         .await?;
     if !changed {
         errors.current = Some("That is not your current password.".into());
-        return account_page(&state, &viewer, &user, errors, None).await;
+        return account_page(&state, &viewer, &user, errors, None, None).await;
     }
     log_in(&viewer.session, &user)?;
     let notice = Some("Your password was changed. You have been logged out on every other device.".into());
-    account_page(&state, &viewer, &user, FieldErrors::default(), notice).await
+    account_page(&state, &viewer, &user, FieldErrors::default(), notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DeleteAccountForm {
+    password: String,
+}
+
+/// The reader deletes their own account, confirming with their password.
+#[post("/account/delete")]
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<DeleteAccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = viewer.require_user("/account")?;
+    count_password_attempt(&state, &user.username).await?;
+    let (id, stored, now) = (user.id, user.password_hash.clone(), now());
+    let password = form.into_inner().password;
+    let outcome = state
+        .db
+        .run(move |conn| {
+            if !passwords::verify(&password, Some(&stored)) {
+                return Ok(None);
+            }
+            Ok(Some(User::erase(conn, id, now)?))
+        })
+        .await?;
+    let error = match outcome {
+        Some(Erasure::Done) => {
+            log_out(&viewer.session);
+            return Ok(see_other("/account/deleted"));
+        }
+        Some(Erasure::LastAdmin) => "You are the site's last admin: make someone else an admin before you leave.",
+        None => "That is not your password, so your account was not deleted.",
+    };
+    account_page(&state, &viewer, &user, FieldErrors::default(), None, Some(error)).await
+}
+
+#[get("/account/deleted")]
+pub async fn account_deleted(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
+    let chrome = state.page_chrome(&viewer, "Account deleted", "", "/account/deleted", "").await?;
+    render(&AccountDeletedPage { chrome })
 }

@@ -64,9 +64,9 @@ impl FromRequest for Viewer {
                 (Some(id), Some(state)) => {
                     let now = crate::state::now();
                     let user =
-                        state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| !u.is_banned(now));
+                        state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| u.may_sign_in(now));
                     if user.is_none() {
-                        // The account is gone or banned: so is the session.
+                        // The account is gone, deleted or banned: so is the session.
                         session.purge();
                     }
                     user

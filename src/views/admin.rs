@@ -136,6 +136,7 @@ pub struct UserRow {
     pub role: &'static str,
     pub joined: String,
     pub banned: bool,
+    pub deleted: bool,
 }
 
 impl UserRow {
@@ -146,6 +147,7 @@ impl UserRow {
             role: user.role().as_str(),
             joined: user.created_at.format("%-d %b %Y").to_string(),
             banned: user.is_banned(now),
+            deleted: user.deleted_at.is_some(),
         }
     }
 }
@@ -181,6 +183,8 @@ pub struct UserPage {
     pub joined: String,
     /// "Banned until 3 December 2026 at 10:00 UTC: Spam" when banned.
     pub ban: Option<String>,
+    /// "14 December 2026" when the owner deleted the account.
+    pub deleted: Option<String>,
     pub comments: Vec<CommentRow>,
     pub reports: Vec<ReportRow>,
     pub can_ban: bool,

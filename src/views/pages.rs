@@ -133,7 +133,15 @@ pub struct AccountPage {
     pub member_since: String,
     pub errors: FieldErrors,
     pub notice: Option<String>,
+    /// Why "delete my account" was refused.
+    pub erase_error: Option<&'static str>,
     pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/deleted.html")]
+pub struct AccountDeletedPage {
+    pub chrome: Chrome,
 }
 
 /// The article a comment page belongs to.

@@ -66,10 +66,12 @@ struct Powers {
 
 fn powers(staff: &Staff, target: &User) -> Powers {
     let is_self = staff.user.id == target.id;
+    // A deleted account cannot sign in again: there is nothing to ban or promote.
+    let live = target.deleted_at.is_none();
     Powers {
         // Moderators cannot ban admins; nobody bans themselves.
-        can_ban: !is_self && (staff.is_admin() || target.role() != Role::Admin),
-        can_change_role: staff.is_admin(),
+        can_ban: live && !is_self && (staff.is_admin() || target.role() != Role::Admin),
+        can_change_role: live && staff.is_admin(),
     }
 }
 
@@ -110,6 +112,7 @@ async fn user_page(
             roles: UserPage::role_options(user.role()),
             joined: user.created_at.format("%-d %B %Y").to_string(),
             ban: ban_note,
+            deleted: user.deleted_at.map(|at| at.format("%-d %B %Y").to_string()),
             comments: comments.iter().map(|c| CommentRow::new(c, now)).collect(),
             reports: reports
                 .iter()
@@ -273,6 +276,10 @@ pub async fn set_role(
         RoleChange::NoSuchUser => return Err(AppError::NotFound),
         RoleChange::LastAdmin => {
             let message = "This is the last admin: make another admin first, so someone can still run the site.";
+            return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
+        }
+        RoleChange::Deleted => {
+            let message = "Its owner deleted this account, so it has no role to change.";
             return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
         }
     }
