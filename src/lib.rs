@@ -4,6 +4,7 @@
 //! use it, so tests exercise exactly what production serves.
 
 pub mod assets;
+pub mod caching;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -52,10 +53,12 @@ pub fn app(
         .app_data(form_config())
         .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
         // Innermost first: CSRF needs the session, error pages keep the
-        // session's cookie, headers go on everything.
+        // session's cookie, validators see the session's Set-Cookie and hash
+        // the body before it is compressed, headers go on everything.
         .wrap(from_fn(security::csrf::protect))
         .wrap(from_fn(routes::errors::error_pages))
         .wrap(sessions)
+        .wrap(from_fn(caching::revalidate))
         .wrap(security::headers::default_headers(https))
         .wrap(Compress::default())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))

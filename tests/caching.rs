@@ -1,0 +1,85 @@
+//! HTTP caching: pages, feeds and sitemaps carry a validator and answer 304
+//! when the client already has them; personal pages stay out of shared caches.
+
+mod common;
+
+use common::{Backend, TestApp, attrs, comment_id, html};
+
+const FLAGSHIP: &str = "/articles/storm-surge-breaches-callowhaven-harbour-wall";
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// GET `path` with no cookies, offering `tag` as the copy already held.
+async fn conditional(app: &TestApp, path: &str, tag: &str) -> reqwest::Response {
+    reqwest::Client::new().get(app.url(path)).header("If-None-Match", tag).send().await.expect("answered")
+}
+
+async fn pages_answer_304_until_they_change(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let pages = ["/", FLAGSHIP, "/sections/local", "/search?q=harbour"];
+    let feeds = ["/feed.atom", "/feed.rss", "/sitemap.xml"];
+    for path in pages.into_iter().chain(feeds) {
+        let first = app.get(path).await;
+        assert_eq!(first.status(), 200, "{path}");
+        let tag = header(&first, "etag");
+        assert!(tag.starts_with("W/\"") && tag.ends_with('"'), "{path}: a weak validator, got {tag:?}");
+        if pages.contains(&path) {
+            assert_eq!(header(&first, "cache-control"), "no-cache", "{path}: shared caches must ask first");
+            assert!(header(&first, "vary").to_lowercase().contains("cookie"), "{path}: varies by cookie");
+        } else {
+            assert!(header(&first, "cache-control").starts_with("public, max-age="), "{path}: keeps its own");
+        }
+
+        let again = conditional(&app, path, &tag).await;
+        assert_eq!(again.status(), 304, "{path}: unchanged");
+        assert_eq!(header(&again, "etag"), tag, "{path}");
+        assert!(again.bytes().await.unwrap().is_empty(), "{path}: a 304 has no body");
+        let stale = conditional(&app, path, "W/\"0123456789abcdef01234567\"").await;
+        assert_eq!(stale.status(), 200, "{path}: another version is sent in full");
+    }
+
+    // A new comment changes the article, so the old copy is no longer good.
+    let before = app.get(FLAGSHIP).await;
+    let old_tag = header(&before, "etag");
+    let reader = app.reader("cache_reader").await;
+    comment_id(&reader.comment(FLAGSHIP, "A comment that changes the page.").await);
+    let after = conditional(&app, FLAGSHIP, &old_tag).await;
+    assert_eq!(after.status(), 200);
+    assert_ne!(header(&after, "etag"), old_tag);
+    assert!(after.text().await.unwrap().contains("A comment that changes the page."));
+}
+
+async fn personal_pages_are_private(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let reader = app.reader("private_reader").await;
+    for path in ["/", FLAGSHIP, "/account"] {
+        let response = reader.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "cache-control"), "private, no-cache", "{path}: never in a shared cache");
+    }
+    // A visitor's first look at a form gets a session cookie: private too.
+    let login = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
+    assert!(!header(&login, "set-cookie").is_empty());
+    assert_eq!(header(&login, "cache-control"), "private, no-cache");
+}
+
+async fn files_errors_and_posts_keep_their_own_rules(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let (_, home) = app.page("/").await;
+    let stylesheet = attrs(&html(&home), "link[rel=stylesheet]", "href").remove(0);
+    let css = app.get(&stylesheet).await;
+    assert!(header(&css, "cache-control").contains("immutable"), "static files stay cached for a year");
+    let missing = app.get("/articles/no-such-story").await;
+    assert_eq!(missing.status(), 404);
+    assert!(header(&missing, "etag").is_empty(), "errors carry no validator");
+    let refused = app.browser().post("/login", &[("username", "x"), ("password", "y")]).await;
+    assert!(header(&refused, "etag").is_empty(), "form answers carry no validator");
+}
+
+on_both_backends!(
+    pages_answer_304_until_they_change,
+    personal_pages_are_private,
+    files_errors_and_posts_keep_their_own_rules,
+);
