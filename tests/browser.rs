@@ -413,6 +413,13 @@ async fn key_pages_fit_a_phone_and_a_desktop() {
     chrome.visit("/admin/queue/reported").await;
     chrome.photograph("admin-queue", None).await;
     chrome.click_and_wait(&format!("#row-{other} button[formaction$='/remove']")).await;
+    // An editor's pick, from the Recent queue, heads the discussion.
+    chrome.visit("/admin/queue/recent").await;
+    chrome.click_and_wait(&format!("#row-{first} button[formaction$='/feature']")).await;
+    chrome.wait_for_text(".notice-success", "1 comment featured").await;
+    chrome.visit(FLAGSHIP).await;
+    assert!(chrome.text(".featured-comments").await.contains("The north wall has needed work"));
+    chrome.photograph("featured", Some("featured-heading")).await;
     chrome.visit("/moderation").await;
     chrome.photograph("moderation", None).await;
 }

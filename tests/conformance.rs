@@ -101,6 +101,8 @@ async fn site() -> Option<Site> {
     let own = comment_id(&one.comment(FLAGSHIP, "My own words, still editable.\nOver two lines.").await);
     one.reply(FLAGSHIP, reported, "Source? https://example.com/council-minutes").await;
     let reportable = comment_id(&two.comment(FLAGSHIP, "Another view on the ferries.").await);
+    let pick = format!("/admin/comments/{reportable}/feature");
+    assert_eq!(chief.submit("/admin/queue/recent", &pick, &[]).await.status(), 303, "an editor's pick");
     let ban = "/admin/users/troll/ban";
     let response = chief.submit("/admin/users/troll", ban, &[("reason", "Spam"), ("length", "7")]).await;
     assert_eq!(response.status(), 303, "ban");

@@ -482,7 +482,61 @@ async fn a_deleted_account_stays_deleted(backend: Backend) {
     assert_eq!(app.browser().login("gone_reader", PASSWORD).await.status(), 401);
 }
 
+/// Editors' picks: a moderator features a comment, the article shows it
+/// above the discussion, and it stops being featured when it is taken back,
+/// removed or deleted.
+async fn editors_feature_comments_above_the_discussion(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let moderator = staff(&app, "picks_editor", Role::Moderator).await;
+    let reader = app.reader("insightful").await;
+    let pick = comment_id(&reader.comment(STORY, "A thoughtful point about the spring tides.").await);
+    let other = comment_id(&reader.comment(STORY, "A second, ordinary comment.").await);
+    let featured = |page: &str| texts(&html(page), ".featured-comments blockquote");
+    assert!(featured(&app.browser().page(STORY).await.1).is_empty(), "no box until there is a pick");
+
+    let token = moderator.csrf("/admin/queue/recent").await;
+    let act = |id: i32, action: &str| format!("/admin/comments/{id}/{action}");
+    let response = moderator.post(&act(pick, "feature"), &[("csrf_token", &token)]).await;
+    assert_eq!(response.status(), 303);
+    let (_, page) = app.browser().page(STORY).await;
+    assert_eq!(featured(&page), ["A thoughtful point about the spring tides."]);
+    let doc = html(&page);
+    assert_eq!(attrs(&doc, ".featured-comments a", "href"), [format!("/comments/{pick}")]);
+    assert_eq!(texts(&doc, &format!("#comment-{pick} .featured-badge")), ["Featured"]);
+    assert!(texts(&doc, &format!("#comment-{other} .featured-badge")).is_empty());
+
+    let (_, queue) = moderator.page("/admin/queue/recent").await;
+    assert!(queue.contains("1 comment featured above the discussion."));
+    let buttons = attrs(&html(&queue), "button[formaction]", "formaction");
+    assert!(buttons.contains(&act(pick, "unfeature")) && buttons.contains(&act(other, "feature")), "{buttons:?}");
+    let (_, log) = moderator.page("/admin/log").await;
+    assert!(log.contains("Featured a comment"));
+    let (_, public) = app.browser().page("/moderation").await;
+    assert!(!public.contains("Featured"), "the public record lists removals and bans only");
+
+    // Taken back in bulk; a removal also ends a pick, and restoring does not bring it back.
+    let other_text = other.to_string();
+    let bulk = [("csrf_token", token.as_str()), ("action", "feature"), ("ids", other_text.as_str())];
+    moderator.post("/admin/comments", &bulk).await;
+    assert_eq!(featured(&app.browser().page(STORY).await.1).len(), 2);
+    let bulk = [("csrf_token", token.as_str()), ("action", "unfeature"), ("ids", other_text.as_str())];
+    moderator.post("/admin/comments", &bulk).await;
+    assert_eq!(featured(&app.browser().page(STORY).await.1), ["A thoughtful point about the spring tides."]);
+    moderator.post(&act(pick, "remove"), &[("csrf_token", &token), ("reason", "Spam")]).await;
+    assert!(featured(&app.browser().page(STORY).await.1).is_empty());
+    moderator.post(&act(pick, "restore"), &[("csrf_token", &token)]).await;
+    assert!(featured(&app.browser().page(STORY).await.1).is_empty());
+
+    // A pick its author deletes leaves the box too.
+    moderator.post(&act(other, "feature"), &[("csrf_token", &token)]).await;
+    assert_eq!(featured(&app.browser().page(STORY).await.1).len(), 1);
+    let delete = format!("/comments/{other}/delete");
+    assert_eq!(reader.submit(&delete, &delete, &[]).await.status(), 303);
+    assert!(featured(&app.browser().page(STORY).await.1).is_empty());
+}
+
 on_both_backends!(
+    editors_feature_comments_above_the_discussion,
     a_deleted_account_stays_deleted,
     the_user_command_resets_a_forgotten_password,
     every_admin_route_is_closed_to_visitors_and_readers,

@@ -273,7 +273,8 @@ async fn page_query_counts_do_not_grow_with_the_number_of_stories(backend: Backe
     let tag = queries_for(&app, "/tags/callowhaven").await;
     // Counted with the pool's connection check; what matters below is that
     // they stay the same as the lists grow.
-    assert!(article <= 8, "article page ran {article} queries");
+    // The editors' picks above the discussion took the article to nine.
+    assert!(article <= 9, "article page ran {article} queries");
     assert!(home <= 8, "home page ran {home} queries");
     import_extra_articles(&app, 30);
     assert_eq!(queries_for(&app, "/").await, home, "home page queries grew with stories");

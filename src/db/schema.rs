@@ -123,6 +123,7 @@ diesel::table! {
         moderation_reason -> Nullable<Text>,
         moderated_by -> Nullable<Integer>,
         moderated_at -> Nullable<Timestamp>,
+        featured_at -> Nullable<Timestamp>,
     }
 }
 

@@ -14,6 +14,8 @@ use crate::db::{DbConn, write_transaction};
 pub const MAX_DEPTH: i32 = 3;
 pub const MAX_BODY_CHARS: usize = 5000;
 pub const TOP_LEVEL_PER_PAGE: i64 = 50;
+/// At most this many editors' picks head a discussion.
+pub const FEATURED_SHOWN: i64 = 3;
 /// How long after posting its author may still edit a comment.
 pub const EDIT_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
@@ -36,6 +38,8 @@ pub struct Comment {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// When a moderator featured it (an editor's pick), if they did.
+    pub featured_at: Option<NaiveDateTime>,
 }
 
 /// The author as comments show them.
@@ -84,6 +88,8 @@ pub struct Discussion {
     /// Top-level comments of this page in order, then every reply to them.
     pub top_level: Vec<ThreadEntry>,
     pub replies: Vec<ThreadEntry>,
+    /// Editors' picks, most recently featured first.
+    pub featured: Vec<ThreadEntry>,
 }
 
 /// Where a new comment goes, worked out from what it answers.
@@ -275,6 +281,16 @@ impl Comment {
                 .select((Comment::as_select(), CommentAuthor::as_select()))
                 .load(conn)?
         };
+        let featured: Vec<(Comment, CommentAuthor)> = comments::table
+            .inner_join(users::table)
+            .filter(comments::article_id.eq(article_id))
+            .filter(comments::featured_at.is_not_null())
+            .filter(comments::status.eq(PUBLISHED))
+            .filter(comments::deleted_at.is_null())
+            .order((comments::featured_at.desc(), comments::id.desc()))
+            .limit(FEATURED_SHOWN)
+            .select((Comment::as_select(), CommentAuthor::as_select()))
+            .load(conn)?;
         let entry = |(comment, author)| ThreadEntry { comment, author };
         Ok(Some(Discussion {
             total,
@@ -282,6 +298,7 @@ impl Comment {
             total_pages,
             top_level: rows.into_iter().map(entry).collect(),
             replies: replies.into_iter().map(entry).collect(),
+            featured: featured.into_iter().map(entry).collect(),
         }))
     }
 
@@ -385,6 +402,7 @@ mod tests {
             created_at: NaiveDateTime::default(),
             edited_at: None,
             deleted_at: None,
+            featured_at: None,
         }
     }
 

@@ -199,6 +199,9 @@ pub enum CommentAction {
     Restore,
     Approve,
     Dismiss,
+    /// Make it an editor's pick, shown above the discussion.
+    Feature,
+    Unfeature,
 }
 
 impl CommentAction {
@@ -208,6 +211,8 @@ impl CommentAction {
             "restore" => Some(CommentAction::Restore),
             "approve" => Some(CommentAction::Approve),
             "dismiss" => Some(CommentAction::Dismiss),
+            "feature" => Some(CommentAction::Feature),
+            "unfeature" => Some(CommentAction::Unfeature),
             _ => None,
         }
     }
@@ -218,6 +223,8 @@ impl CommentAction {
             CommentAction::Restore => "restore",
             CommentAction::Approve => "approve",
             CommentAction::Dismiss => "dismiss",
+            CommentAction::Feature => "feature",
+            CommentAction::Unfeature => "unfeature",
         }
     }
 
@@ -228,6 +235,8 @@ impl CommentAction {
             CommentAction::Restore => comment.status == REMOVED,
             CommentAction::Approve => comment.status == HELD,
             CommentAction::Dismiss => true,
+            CommentAction::Feature => comment.status == PUBLISHED && comment.featured_at.is_none(),
+            CommentAction::Unfeature => comment.featured_at.is_some(),
         }
     }
 }
@@ -283,6 +292,8 @@ pub fn act_on_comments(
                     diesel::update(target)
                         .set((
                             comments::status.eq(REMOVED),
+                            // A removed comment is nobody's pick any more.
+                            comments::featured_at.eq(None::<NaiveDateTime>),
                             comments::moderation_reason.eq(Some(reason)),
                             comments::moderated_by.eq(Some(actor_id)),
                             comments::moderated_at.eq(Some(now)),
@@ -304,6 +315,12 @@ pub fn act_on_comments(
                     if Report::resolve(conn, &[comment.id], now)? == 0 {
                         continue;
                     }
+                }
+                CommentAction::Feature => {
+                    diesel::update(target).set(comments::featured_at.eq(Some(now))).execute(conn)?;
+                }
+                CommentAction::Unfeature => {
+                    diesel::update(target).set(comments::featured_at.eq(None::<NaiveDateTime>)).execute(conn)?;
                 }
             }
             record(

@@ -12,7 +12,7 @@ use crate::models::{Article, ArticleCard, Author, Comment, Tag};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
-use crate::views::discussion::{CommentForm, DiscussionView, threads};
+use crate::views::discussion::{CommentForm, CommentView, DiscussionView, threads};
 use crate::views::pages::{ArticlePage, ArticleView, FigureView, HomePage, SectionBlock, TagView};
 use crate::views::{AuthorView, CardView, Moment, Pager};
 
@@ -136,6 +136,7 @@ pub async fn article_page(
     };
     let discussion = DiscussionView {
         total: discussion.total,
+        featured: discussion.featured.iter().map(|e| CommentView::new(e, viewer.user.as_ref(), false, now)).collect(),
         threads: threads(&discussion, viewer.user.as_ref(), open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")

@@ -4,7 +4,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::{Chrome, Moment, Pager};
-use crate::models::comment::{HELD, REMOVED};
+use crate::models::comment::{HELD, PUBLISHED, REMOVED};
 use crate::models::moderation::{Dashboard, LogLine, Queue, QueueItem};
 use crate::models::report::reason_label;
 use crate::models::settings::SiteSettings;
@@ -59,6 +59,7 @@ pub struct CommentRow {
     pub moderation_reason: String,
     pub reports: Vec<(&'static str, usize)>,
     pub report_notes: Vec<String>,
+    pub featured: bool,
 }
 
 impl CommentRow {
@@ -81,6 +82,7 @@ impl CommentRow {
             moderation_reason: item.moderation_reason.clone().unwrap_or_default(),
             reports: item.report_reasons.iter().map(|(code, n)| (reason_label(code), *n)).collect(),
             report_notes: item.report_notes.clone(),
+            featured: item.comment.featured_at.is_some(),
         }
     }
 
@@ -90,6 +92,10 @@ impl CommentRow {
 
     pub fn is_held(&self) -> bool {
         self.status == HELD
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.status == PUBLISHED
     }
 
     pub fn report_total(&self) -> usize {
@@ -267,6 +273,8 @@ pub fn action_label(action: &str) -> &'static str {
         "restore" => "Restored a comment",
         "approve" => "Approved a held comment",
         "dismiss" => "Dismissed reports",
+        "feature" => "Featured a comment",
+        "unfeature" => "Stopped featuring a comment",
         "ban" => "Banned an account",
         "unban" => "Lifted a ban",
         "role" => "Changed a role",

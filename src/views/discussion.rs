@@ -27,6 +27,8 @@ pub struct CommentView {
     pub when: Moment,
     pub edited: bool,
     pub held: bool,
+    /// An editor's pick (shown above the discussion too).
+    pub featured: bool,
     pub tombstone: Tombstone,
     pub body_html: String,
     pub replying_to: Option<String>,
@@ -62,6 +64,7 @@ impl CommentView {
             when: Moment::new(comment.created_at, now),
             edited: comment.edited_at.is_some() && alive,
             held: comment.is_held(),
+            featured: alive && comment.featured_at.is_some(),
             tombstone,
             body_html: if alive { comment_text::render(&comment.body) } else { String::new() },
             replying_to: None,
@@ -152,6 +155,8 @@ impl CommentForm {
 #[derive(Clone, Debug)]
 pub struct DiscussionView {
     pub total: i64,
+    /// Editors' picks, shown whole above the threads.
+    pub featured: Vec<CommentView>,
     pub threads: Vec<CommentView>,
     pub pager: Pager,
     pub sort: Sort,

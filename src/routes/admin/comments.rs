@@ -102,6 +102,8 @@ async fn apply(
         CommentAction::Restore => "restored",
         CommentAction::Approve => "approved",
         CommentAction::Dismiss => "cleared of reports",
+        CommentAction::Feature => "featured above the discussion",
+        CommentAction::Unfeature => "no longer featured",
     };
     let noun = if changed == 1 { "comment" } else { "comments" };
     flash(&staff.viewer.session, format!("{changed} {noun} {done}."));
