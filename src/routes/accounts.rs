@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{render, render_with_status, see_other};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::User;
 use crate::models::rate_limit::{self, Limited};
@@ -117,10 +118,26 @@ fn password_attempts_key(username: &str) -> String {
     format!("login-account:{}", crate::models::user::username_key(username))
 }
 
-/// Counts a guess at `username`'s password; refused past the log-in limit.
-async fn count_password_attempt(state: &AppState, username: &str) -> Result<(), AppError> {
-    let (key, rule, now) = (password_attempts_key(username), state.config.limits.login_per_account, now());
-    state.db.run(move |conn| Ok(rate_limit::check(conn, &key, rule, now)?)).await?.map_err(too_many)
+/// Runs `work` only when `password` is the logged-in reader's own (None
+/// when it is not). Each try counts against the account's log-in limit.
+async fn with_own_password<T: Send + 'static>(
+    state: &AppState,
+    user: &User,
+    password: String,
+    work: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<Option<T>, AppError> {
+    let (key, rule, now) = (password_attempts_key(&user.username), state.config.limits.login_per_account, now());
+    let stored = user.password_hash.clone();
+    state
+        .db
+        .run(move |conn| {
+            rate_limit::check(conn, &key, rule, now)?.map_err(too_many)?;
+            match passwords::verify(&password, Some(&stored)) {
+                true => work(conn).map(Some),
+                false => Ok(None),
+            }
+        })
+        .await
 }
 
 /// What a banned reader is told when they try to log in.
@@ -284,21 +301,14 @@ pub async fn change_password(
     if errors.any() {
         return account_page(&state, &viewer, &user, errors, None, None).await;
     }
-    count_password_attempt(&state, &user.username).await?;
-    let (id, stored, now) = (user.id, user.password_hash.clone(), now());
-    let changed = state
-        .db
-        .run(move |conn| {
-            if !passwords::verify(&form.current, Some(&stored)) {
-                return Ok(false);
-            }
-            let hash = passwords::hash(&form.password).map_err(AppError::Internal)?;
-            // Every other browser is logged out; this one gets a new session below.
-            User::replace_password(conn, id, &hash, now)?;
-            Ok(true)
-        })
-        .await?;
-    if !changed {
+    let (id, now, new_password) = (user.id, now(), form.password);
+    let changed = with_own_password(&state, &user, form.current, move |conn| {
+        let hash = passwords::hash(&new_password).map_err(AppError::Internal)?;
+        // Every other browser is logged out; this one gets a new session below.
+        Ok(User::replace_password(conn, id, &hash, now)?)
+    })
+    .await?;
+    if changed.is_none() {
         errors.current = Some("That is not your current password.".into());
         return account_page(&state, &viewer, &user, errors, None, None).await;
     }
@@ -320,18 +330,10 @@ pub async fn delete_account(
     form: web::Form<DeleteAccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
-    count_password_attempt(&state, &user.username).await?;
-    let (id, stored, now) = (user.id, user.password_hash.clone(), now());
-    let password = form.into_inner().password;
-    let outcome = state
-        .db
-        .run(move |conn| {
-            if !passwords::verify(&password, Some(&stored)) {
-                return Ok(None);
-            }
-            Ok(Some(User::erase(conn, id, now)?))
-        })
-        .await?;
+    let (id, now) = (user.id, now());
+    let outcome =
+        with_own_password(&state, &user, form.into_inner().password, move |conn| Ok(User::erase(conn, id, now)?))
+            .await?;
     let error = match outcome {
         Some(Erasure::Done) => {
             log_out(&viewer.session);
