@@ -435,7 +435,53 @@ async fn the_header_and_form_follow_the_reader(backend: Backend) {
     assert!(texts(&html(&page), ".signed-in").is_empty());
 }
 
+/// The home page lists the week's most discussed stories, counting only
+/// comments readers can see that were posted in the past seven days.
+async fn the_home_page_lists_the_most_discussed_stories(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let (_, home) = app.page("/").await;
+    assert!(texts(&html(&home), ".most-discussed").is_empty(), "no list before anyone comments");
+
+    let theatre = "/articles/lantern-theatre-winter-season";
+    let library = "/articles/hessock-library-reopens-after-restoration";
+    // Three readers, as each may post three comments in a row.
+    let (one, two, three) =
+        (app.reader("talker_one").await, app.reader("talker_two").await, app.reader("talker_three").await);
+    for n in 1..=2 {
+        one.comment(STORY, &format!("Sea wall thought {n}")).await;
+        two.comment(theatre, &format!("Theatre thought {n}")).await;
+    }
+    one.comment(STORY, "Sea wall thought 3").await;
+    three.comment(library, "A library comment").await;
+    let deleted = comment_id(&three.comment(library, "A library comment taken back").await);
+    let delete = format!("/comments/{deleted}/delete");
+    assert_eq!(three.submit(&delete, &delete, &[]).await.status(), 303);
+    // The theatre's third comment is years old: outside the week.
+    let old = comment_id(&three.comment(theatre, "Theatre thought from long ago").await);
+    app.conn()
+        .batch_execute(&format!("UPDATE comments SET created_at = '2020-01-01 00:00:00' WHERE id = {old}"))
+        .unwrap();
+
+    let (_, home) = app.page("/").await;
+    let doc = html(&home);
+    assert_eq!(
+        texts(&doc, ".most-discussed li > a"),
+        [
+            "Opposition demands sea wall repairs be brought forward after inspection report",
+            "Lantern Theatre opens winter season with a new play about the herring girls",
+            "Hessock library reopens after two-year restoration",
+        ]
+    );
+    assert_eq!(
+        texts(&doc, ".most-discussed .meta a[href$='#comments']"),
+        ["3 comments this week", "2 comments this week", "1 comment this week"]
+    );
+    assert_eq!(texts(&doc, ".most-discussed .meta a[href^='/sections/']")[0], "Politics");
+    assert_eq!(attrs(&doc, ".most-discussed li > a", "href")[0], STORY);
+}
+
 on_both_backends!(
+    the_home_page_lists_the_most_discussed_stories,
     a_reader_posts_and_finds_the_comment_at_its_permalink,
     readers_not_logged_in_see_the_thread_and_a_way_in,
     replies_nest_three_deep_then_name_who_they_answer,

@@ -194,3 +194,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     settings,
 );
+
+// "Most discussed" groups comments by article and shows its section.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    articles::id,
+    articles::slug,
+    articles::headline,
+    sections::slug,
+    sections::name,
+);

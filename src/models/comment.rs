@@ -92,6 +92,17 @@ pub struct Discussion {
     pub featured: Vec<ThreadEntry>,
 }
 
+/// An article in the "Most discussed" list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discussed {
+    pub slug: String,
+    pub headline: String,
+    pub section_slug: String,
+    pub section_name: String,
+    /// Comments posted in the window (and still shown).
+    pub recent_comments: i64,
+}
+
 /// Where a new comment goes, worked out from what it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
@@ -333,6 +344,39 @@ impl Comment {
             .select((Comment::as_select(), CommentAuthor::as_select()))
             .load(conn)?;
         Ok(rows.into_iter().map(|(comment, author)| ThreadEntry { comment, author }).collect())
+    }
+
+    /// The published articles readers discussed most since `since` (by
+    /// comments visible now, posted since then), most first, in one query.
+    pub fn most_discussed(
+        conn: &mut DbConn,
+        since: NaiveDateTime,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<Discussed>> {
+        use crate::db::schema::{articles, sections};
+        use diesel::dsl::count_star;
+        let rows: Vec<(String, String, String, String, i64)> = comments::table
+            .inner_join(articles::table.inner_join(sections::table))
+            .filter(comments::status.eq(PUBLISHED))
+            .filter(comments::deleted_at.is_null())
+            .filter(comments::created_at.ge(since))
+            .filter(articles::published_at.le(now))
+            .group_by((articles::id, articles::slug, articles::headline, sections::slug, sections::name))
+            .select((articles::slug, articles::headline, sections::slug, sections::name, count_star()))
+            .order((count_star().desc(), articles::id.desc()))
+            .limit(limit)
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, headline, section_slug, section_name, recent_comments)| Discussed {
+                slug,
+                headline,
+                section_slug,
+                section_name,
+                recent_comments,
+            })
+            .collect())
     }
 
     /// Published comment counts for many articles in one query.

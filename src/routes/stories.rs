@@ -13,23 +13,28 @@ use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
 use crate::views::discussion::{CommentForm, CommentView, DiscussionView, threads};
-use crate::views::pages::{ArticlePage, ArticleView, FigureView, HomePage, SectionBlock, TagView};
+use crate::views::pages::{ArticlePage, ArticleView, DiscussedView, FigureView, HomePage, SectionBlock, TagView};
 use crate::views::{AuthorView, CardView, Moment, Pager};
 
 /// Stories under the lead; the next ones go to the "Latest" list.
 const SECONDARY_STORIES: usize = 4;
 const LATEST_STORIES: i64 = 15;
 const STORIES_PER_SECTION_BLOCK: i32 = 4;
+/// "Most discussed" counts the comments of the past week.
+const DISCUSSED_WINDOW_DAYS: i64 = 7;
+const DISCUSSED_STORIES: i64 = 5;
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let now = now();
-    let (latest, per_section) = state
+    let since = now - chrono::TimeDelta::days(DISCUSSED_WINDOW_DAYS);
+    let (latest, per_section, discussed) = state
         .db
         .run(move |conn| {
             let latest = ArticleCard::latest(conn, now, LATEST_STORIES)?;
             let per_section = ArticleCard::latest_per_section(conn, now, STORIES_PER_SECTION_BLOCK)?;
-            Ok((latest, per_section))
+            let discussed = Comment::most_discussed(conn, since, now, DISCUSSED_STORIES)?;
+            Ok((latest, per_section, discussed))
         })
         .await?;
     let nav = state.nav().await?;
@@ -48,7 +53,8 @@ pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResp
         .filter(|block| !block.cards.is_empty())
         .collect();
     let chrome = state.chrome(nav, Some(&viewer), "", "The latest news, analysis and discussion.", "/", "/");
-    render(&HomePage { chrome, lead, secondary, latest, sections })
+    let most_discussed = discussed.iter().map(DiscussedView::new).collect();
+    render(&HomePage { chrome, lead, secondary, latest, most_discussed, sections })
 }
 
 #[derive(Deserialize, Default)]

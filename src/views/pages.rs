@@ -12,7 +12,31 @@ pub struct HomePage {
     pub lead: Option<CardView>,
     pub secondary: Vec<CardView>,
     pub latest: Vec<CardView>,
+    pub most_discussed: Vec<DiscussedView>,
     pub sections: Vec<SectionBlock>,
+}
+
+/// A line of the home page's "Most discussed" list.
+pub struct DiscussedView {
+    pub url: String,
+    pub headline: String,
+    pub section_name: String,
+    pub section_url: String,
+    /// "12 comments this week"
+    pub label: String,
+}
+
+impl DiscussedView {
+    pub fn new(item: &crate::models::comment::Discussed) -> DiscussedView {
+        let noun = if item.recent_comments == 1 { "comment" } else { "comments" };
+        DiscussedView {
+            url: format!("/articles/{}", item.slug),
+            headline: item.headline.clone(),
+            section_name: item.section_name.clone(),
+            section_url: format!("/sections/{}", item.section_slug),
+            label: format!("{} {noun} this week", item.recent_comments),
+        }
+    }
 }
 
 /// A section's newest stories on the home page.
