@@ -91,6 +91,8 @@ pub fn app(
         .service(routes::accounts::change_password)
         .service(routes::accounts::delete_account)
         .service(routes::accounts::account_deleted)
+        .service(routes::replies::list)
+        .service(routes::replies::mark_seen)
         .service(routes::transparency::moderation_page)
         .service(routes::admin::scope())
         .service(routes::listings::section)

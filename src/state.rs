@@ -95,6 +95,7 @@ impl AppState {
                 display_name: u.display_name.clone(),
                 username: u.username.clone(),
                 is_staff: u.is_staff(),
+                unseen_replies: viewer.map_or(0, |v| v.unseen_replies),
             }),
             csrf: viewer.map(Viewer::existing_csrf_token).unwrap_or_default(),
             login_url: login_url(path),

@@ -405,6 +405,12 @@ async fn key_pages_fit_a_phone_and_a_desktop() {
     chrome.visit("/").await;
     chrome.photograph("home-dark", None).await;
     chrome.prefer_dark(false).await;
+    // Ben answered Ana: the header counts it, the replies page lists it.
+    let badge = chrome.text(".account-bar .count-badge").await;
+    assert_eq!(badge.split_whitespace().collect::<Vec<_>>(), ["1", "new"], "read out as \"1 new\"");
+    chrome.click_and_wait(".account-bar a[href='/account/replies']").await;
+    assert!(chrome.text(".reply-item").await.contains("The south wall is next"));
+    chrome.photograph("replies", None).await;
     chrome.log_out().await;
 
     chrome.log_in("duty_mod", PASSWORD).await;

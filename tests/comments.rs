@@ -417,9 +417,10 @@ async fn the_page_query_count_stays_bounded_with_200_comments(backend: Backend) 
     let many = count(&app) - before;
     assert!(texts(&html(&body), ".comment-text").len() >= 100, "the page shows a long discussion");
     assert_eq!(many, few, "queries for 200 comments ({many}) equal those for 10 ({few})");
-    // Session, viewer, article with its discussion, and the session's expiry
-    // check, each behind the pool's connection test.
-    assert!(many <= 16, "article page with comments ran {many} queries");
+    // Session, viewer (account and new replies), article with its
+    // discussion, and the session's expiry check, each behind the pool's
+    // connection test.
+    assert!(many <= 17, "article page with comments ran {many} queries");
 }
 
 async fn the_header_and_form_follow_the_reader(backend: Backend) {
@@ -480,7 +481,65 @@ async fn the_home_page_lists_the_most_discussed_stories(backend: Backend) {
     assert_eq!(attrs(&doc, ".most-discussed li > a", "href")[0], STORY);
 }
 
+/// A reader sees who answered their comments: a count of new replies in the
+/// header, and a page listing them that can be marked as read.
+async fn readers_see_the_replies_to_their_comments(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let asker = app.reader("asker").await;
+    let answerer = app.reader("answerer").await;
+    let badge = |page: &str| texts(&html(page), ".account-bar .count-badge");
+    let question = comment_id(&asker.comment(STORY, "Does anyone know when the repairs start?").await);
+    let (_, home) = asker.page("/").await;
+    assert_eq!(texts(&html(&home), ".account-bar a[href='/account/replies']"), ["Replies"]);
+    assert!(badge(&home).is_empty());
+    let (status, empty) = asker.page("/account/replies").await;
+    assert_eq!(status, 200);
+    assert!(empty.contains("Nobody has replied to your comments yet"));
+
+    // A reply, a reply to that (third level), and one deeper that attaches at
+    // the third level but answers the asker; their own reply and a deleted
+    // one do not count.
+    let first = comment_id(&answerer.reply(STORY, question, "In the spring, the council says.").await);
+    asker.reply(STORY, question, "Talking to myself here.").await;
+    let third_level = comment_id(&asker.reply(STORY, first, "Which spring, this one?").await);
+    let deep = comment_id(&answerer.reply(STORY, third_level, "This one, from March.").await);
+    let taken_back = comment_id(&answerer.reply(STORY, question, "Actually, ignore me.").await);
+    let delete = format!("/comments/{taken_back}/delete");
+    assert_eq!(answerer.submit(&delete, &delete, &[]).await.status(), 303);
+
+    let (_, article) = asker.page(STORY).await;
+    assert_eq!(badge(&article), ["2 new"]);
+    let (_, page) = asker.page("/account/replies").await;
+    let doc = html(&page);
+    assert_eq!(texts(&doc, ".reply-item .comment-text"), ["This one, from March.", "In the spring, the council says."]);
+    assert_eq!(texts(&doc, ".reply-item.is-new").len(), 2);
+    assert_eq!(
+        attrs(&doc, ".reply-item .comment-actions a", "href"),
+        [format!("/comments/{deep}"), format!("/comments/{first}")]
+    );
+    assert!(texts(&doc, ".reply-context")[1].contains("answering “Does anyone know when the repairs start?”"));
+    assert!(texts(&doc, ".reply-context")[0].contains("Opposition demands sea wall repairs"));
+    let (_, theirs) = answerer.page("/account/replies").await;
+    assert_eq!(texts(&html(&theirs), ".reply-item .comment-text"), ["Which spring, this one?"]);
+
+    // Marked as read: the count goes, the list stays.
+    let seen = asker.submit("/account/replies", "/account/replies/seen", &[]).await;
+    assert_eq!(seen.status(), 303);
+    assert_eq!(location(&seen), "/account/replies");
+    let (_, page) = asker.page("/account/replies").await;
+    let doc = html(&page);
+    assert!(badge(&page).is_empty());
+    assert!(texts(&doc, ".reply-item.is-new").is_empty());
+    assert_eq!(texts(&doc, ".reply-item").len(), 2);
+    assert!(page.contains("No new replies since you last looked."));
+
+    let (status, _) = app.browser().page("/account/replies").await;
+    assert_eq!(status, 303, "visitors are sent to log in");
+    assert_eq!(asker.page("/account/replies?page=2").await.0, 404);
+}
+
 on_both_backends!(
+    readers_see_the_replies_to_their_comments,
     the_home_page_lists_the_most_discussed_stories,
     a_reader_posts_and_finds_the_comment_at_its_permalink,
     readers_not_logged_in_see_the_thread_and_a_way_in,

@@ -100,6 +100,8 @@ async fn site() -> Option<Site> {
     app.conn().batch_execute(&format!("UPDATE comments SET status = 'held' WHERE id = {held}")).unwrap();
     let own = comment_id(&one.comment(FLAGSHIP, "My own words, still editable.\nOver two lines.").await);
     one.reply(FLAGSHIP, reported, "Source? https://example.com/council-minutes").await;
+    // A new reply for reader one: the header's count and the replies page.
+    chief.reply(FLAGSHIP, own, "Thanks, we will look into the minutes.").await;
     let reportable = comment_id(&two.comment(FLAGSHIP, "Another view on the ferries.").await);
     let pick = format!("/admin/comments/{reportable}/feature");
     assert_eq!(chief.submit("/admin/queue/recent", &pick, &[]).await.status(), 303, "an editor's pick");
@@ -182,6 +184,7 @@ async fn site() -> Option<Site> {
                 typed: vec![("#erase-password", "wrong".into())],
             },
         ),
+        page("replies", Who::Reader, "/account/replies"),
         page("reply", Who::Reader, format!("/comments/{reported}/reply")),
         page("edit", Who::Reader, format!("/comments/{own}/edit")),
         page("delete", Who::Reader, format!("/comments/{own}/delete")),

@@ -92,6 +92,7 @@ diesel::table! {
         banned_until -> Nullable<Timestamp>,
         ban_reason -> Nullable<Text>,
         deleted_at -> Nullable<Timestamp>,
+        replies_seen_at -> Nullable<Timestamp>,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod comment;
 pub mod media;
 pub mod moderation;
 pub mod rate_limit;
+pub mod replies;
 pub mod report;
 pub mod search;
 pub mod section;

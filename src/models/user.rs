@@ -45,6 +45,8 @@ pub struct User {
     pub ban_reason: Option<String>,
     /// Set when the reader deleted their account (see `User::erase`).
     pub deleted_at: Option<NaiveDateTime>,
+    /// When they last marked the replies to their comments as read.
+    pub replies_seen_at: Option<NaiveDateTime>,
 }
 
 /// How long a ban lasts.

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod feeds;
 pub mod files;
 pub mod listings;
+pub mod replies;
 pub mod reports;
 pub mod search;
 pub mod sitemaps;

@@ -13,13 +13,15 @@ use futures_util::future::LocalBoxFuture;
 use super::csrf;
 use super::session_store::USER_ID;
 use crate::error::AppError;
-use crate::models::{Role, User};
+use crate::models::{Role, User, replies};
 use crate::state::AppState;
 
 /// The person making the request: their session, and their account when
 /// they are logged in.
 pub struct Viewer {
     pub user: Option<User>,
+    /// Replies to the reader's comments they have not marked as read.
+    pub unseen_replies: i64,
     pub session: Session,
 }
 
@@ -56,32 +58,44 @@ impl FromRequest for Viewer {
         let cached = request.extensions().get::<LoadedUser>().cloned();
         let request = request.clone();
         Box::pin(async move {
-            if let Some(LoadedUser(user)) = cached {
-                return Ok(Viewer { user, session });
+            if let Some(LoadedUser(user, unseen_replies)) = cached {
+                return Ok(Viewer { user, unseen_replies, session });
             }
             let user_id = session.get::<i32>(USER_ID).ok().flatten();
-            let user = match (user_id, state) {
+            let (user, unseen_replies) = match (user_id, state) {
                 (Some(id), Some(state)) => {
                     let now = crate::state::now();
-                    let user =
-                        state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?.filter(|u| u.may_sign_in(now));
-                    if user.is_none() {
+                    let loaded = state
+                        .db
+                        .run(move |conn| {
+                            let Some(user) = User::by_id(conn, id)?.filter(|u| u.may_sign_in(now)) else {
+                                return Ok(None);
+                            };
+                            // The header's count is a nicety: a page must not fail for it.
+                            let unseen = replies::unseen(conn, &user).unwrap_or_else(|error| {
+                                tracing::warn!(%error, "could not count new replies");
+                                0
+                            });
+                            Ok(Some((user, unseen)))
+                        })
+                        .await?;
+                    if loaded.is_none() {
                         // The account is gone, deleted or banned: so is the session.
                         session.purge();
                     }
-                    user
+                    loaded.map_or((None, 0), |(user, unseen)| (Some(user), unseen))
                 }
-                _ => None,
+                _ => (None, 0),
             };
-            request.extensions_mut().insert(LoadedUser(user.clone()));
-            Ok(Viewer { user, session })
+            request.extensions_mut().insert(LoadedUser(user.clone(), unseen_replies));
+            Ok(Viewer { user, unseen_replies, session })
         })
     }
 }
 
 /// The viewer's account as loaded for this request.
 #[derive(Clone)]
-struct LoadedUser(Option<User>);
+struct LoadedUser(Option<User>, i64);
 
 /// A moderator or admin; anyone else is turned away (visitors to the log-in
 /// form, readers with a 403). Every admin route takes this.

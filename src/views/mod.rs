@@ -55,6 +55,8 @@ pub struct ViewerView {
     pub display_name: String,
     pub username: String,
     pub is_staff: bool,
+    /// New replies to their comments, for the header's "Replies" link.
+    pub unseen_replies: i64,
 }
 
 /// `base?next=…` that comes back to `next` (plain `base` for the home page).

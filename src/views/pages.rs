@@ -163,6 +163,56 @@ pub struct AccountPage {
 }
 
 #[derive(Template)]
+#[template(path = "accounts/replies.html")]
+pub struct RepliesPage {
+    pub chrome: Chrome,
+    pub replies: Vec<ReplyView>,
+    pub pager: Pager,
+    pub unseen: i64,
+    pub csrf: String,
+}
+
+/// A reply to one of the reader's comments.
+pub struct ReplyView {
+    pub id: i32,
+    pub author_name: String,
+    pub initials: String,
+    pub when: Moment,
+    pub body_html: String,
+    /// The start of the reader's comment it answers.
+    pub parent_excerpt: String,
+    pub article_url: String,
+    pub article_headline: String,
+    /// Posted since the reader last marked their replies as read.
+    pub is_new: bool,
+}
+
+impl ReplyView {
+    pub fn new(reply: &crate::models::replies::Reply, seen: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> Self {
+        ReplyView {
+            id: reply.comment.id,
+            author_name: reply.author.display_name.clone(),
+            initials: super::initials(&reply.author.display_name),
+            when: Moment::new(reply.comment.created_at, now),
+            body_html: super::comment_text::render(&reply.comment.body),
+            parent_excerpt: excerpt(&reply.parent_body, 120),
+            article_url: format!("/articles/{}", reply.article_slug),
+            article_headline: reply.article_headline.clone(),
+            is_new: reply.comment.created_at > seen,
+        }
+    }
+}
+
+/// The first `limit` characters of `text` on one line, with an ellipsis if cut.
+fn excerpt(text: &str, limit: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
+        None => flat,
+    }
+}
+
+#[derive(Template)]
 #[template(path = "accounts/deleted.html")]
 pub struct AccountDeletedPage {
     pub chrome: Chrome,

@@ -1,0 +1,100 @@
+//! Replies to a reader's comments: how many are new (for the header) and
+//! the list on their replies page.
+//!
+//! A reply answers someone when it sits under their comment, or, deeper than
+//! the third level (where it attaches to the third level instead), when it
+//! names them in `reply_to_user_id`. Only replies everyone can see count.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::comment::{CommentAuthor, PUBLISHED};
+use super::{Comment, Page, User, page_count};
+use crate::db::DbConn;
+use crate::db::schema::{articles, comments, users, users as readers};
+
+diesel::alias!(comments as parents: Parents);
+
+/// A reply with what it answers and where.
+#[derive(Debug)]
+pub struct Reply {
+    pub comment: Comment,
+    pub author: CommentAuthor,
+    /// The reader's own comment it answers (for a reply deeper than the
+    /// third level, the comment it hangs under).
+    pub parent_body: String,
+    pub article_slug: String,
+    pub article_headline: String,
+}
+
+/// Replies to `user` posted after `since`.
+pub fn count_since(conn: &mut DbConn, user: &User, since: NaiveDateTime) -> QueryResult<i64> {
+    let me = user.id;
+    comments::table
+        .inner_join(parents.on(comments::parent_id.eq(parents.field(comments::id).nullable())))
+        .filter(comments::user_id.ne(me))
+        .filter(comments::status.eq(PUBLISHED))
+        .filter(comments::deleted_at.is_null())
+        .filter(comments::created_at.gt(since))
+        .filter(
+            comments::reply_to_user_id
+                .eq(me)
+                .or(comments::reply_to_user_id.is_null().and(parents.field(comments::user_id).eq(me))),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Replies not yet marked as read (all of them until the first time).
+pub fn unseen(conn: &mut DbConn, user: &User) -> QueryResult<i64> {
+    count_since(conn, user, user.replies_seen_at.unwrap_or(user.created_at))
+}
+
+/// One page of the replies to `user`, newest first; None past the end.
+pub fn page(conn: &mut DbConn, user: &User, number: i64, per_page: i64) -> QueryResult<Option<Page<Reply>>> {
+    let total = count_since(conn, user, NaiveDateTime::default())?;
+    let total_pages = page_count(total, per_page);
+    if number < 1 || number > total_pages {
+        return Ok(None);
+    }
+    let me = user.id;
+    let rows: Vec<(Comment, CommentAuthor, String, String, String)> = comments::table
+        .inner_join(parents.on(comments::parent_id.eq(parents.field(comments::id).nullable())))
+        .inner_join(readers::table.on(readers::id.eq(comments::user_id)))
+        .inner_join(articles::table.on(articles::id.eq(comments::article_id)))
+        .filter(comments::user_id.ne(me))
+        .filter(comments::status.eq(PUBLISHED))
+        .filter(comments::deleted_at.is_null())
+        .filter(
+            comments::reply_to_user_id
+                .eq(me)
+                .or(comments::reply_to_user_id.is_null().and(parents.field(comments::user_id).eq(me))),
+        )
+        .order((comments::created_at.desc(), comments::id.desc()))
+        .offset((number - 1) * per_page)
+        .limit(per_page)
+        .select((
+            Comment::as_select(),
+            CommentAuthor::as_select(),
+            parents.field(comments::body),
+            articles::slug,
+            articles::headline,
+        ))
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(comment, author, parent_body, article_slug, article_headline)| Reply {
+            comment,
+            author,
+            parent_body,
+            article_slug,
+            article_headline,
+        })
+        .collect();
+    Ok(Some(Page { items, number, total_pages }))
+}
+
+/// Marks every reply so far as read.
+pub fn mark_seen(conn: &mut DbConn, user_id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id)).set(users::replies_seen_at.eq(Some(now))).execute(conn).map(|_| ())
+}
