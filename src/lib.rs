@@ -91,6 +91,7 @@ pub fn app(
         .service(routes::accounts::change_password)
         .service(routes::accounts::delete_account)
         .service(routes::accounts::account_deleted)
+        .service(routes::accounts::export)
         .service(routes::replies::list)
         .service(routes::replies::mark_seen)
         .service(routes::transparency::moderation_page)

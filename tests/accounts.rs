@@ -267,11 +267,51 @@ async fn the_last_admin_cannot_delete_their_account(backend: Backend) {
     assert_eq!(admin.logged_in_as().await.as_deref(), Some("only_admin"));
 }
 
+async fn a_reader_downloads_their_data(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let story = "/articles/sea-wall-repairs-row";
+    let reader = app.reader("keeps_records").await;
+    let first = comment_id(&reader.comment(story, "First <b>thoughts</b> on the wall").await);
+    let second = comment_id(&reader.comment(story, "Second thoughts").await);
+    let delete = format!("/comments/{second}/delete");
+    assert_eq!(reader.submit(&delete, &delete, &[]).await.status(), 303);
+    app.reader("someone_else").await.comment(story, "Not theirs to take").await;
+
+    let (_, account) = reader.page("/account").await;
+    assert_eq!(attrs(&html(&account), "a[download]", "href"), ["/account/export"]);
+    let response = reader.get("/account/export").await;
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("content-disposition"), "attachment; filename=\"newsdesk-keeps_records.json\"");
+    assert_eq!(header("cache-control"), "private, no-store");
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("Not theirs"), "only their own comments");
+    let data: serde_json::Value = serde_json::from_str(&body).expect("the file is JSON");
+    assert_eq!(data["account"]["username"], "keeps_records");
+    let comments = data["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0]["text"], "First <b>thoughts</b> on the wall", "their words as written");
+    assert_eq!(comments[0]["url"], format!("{}/comments/{first}", app.address));
+    assert_eq!(
+        comments[0]["article"]["headline"],
+        "Opposition demands sea wall repairs be brought forward after inspection report"
+    );
+    assert!(comments[0]["deleted_at"].is_null());
+    assert!(comments[1]["deleted_at"].is_string(), "a deleted comment says so");
+    assert_eq!(comments[1]["text"], "");
+
+    let visitor = app.browser().get("/account/export").await;
+    assert_eq!(visitor.status(), 303);
+    assert!(location(&visitor).starts_with("/login?next="));
+}
+
 fn user_id(app: &TestApp, username: &str) -> i32 {
     User::by_username(&mut app.conn(), username).unwrap().unwrap().id
 }
 
 on_both_backends!(
+    a_reader_downloads_their_data,
     a_reader_deletes_their_account,
     the_last_admin_cannot_delete_their_account,
     sign_up_log_out_and_log_in_again,

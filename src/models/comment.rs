@@ -379,6 +379,18 @@ impl Comment {
             .collect())
     }
 
+    /// Every comment a reader wrote, oldest first, with its article's slug and
+    /// headline: their copy of their data.
+    pub fn all_by_user(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<(Comment, String, String)>> {
+        use crate::db::schema::articles;
+        comments::table
+            .inner_join(articles::table)
+            .filter(comments::user_id.eq(user_id))
+            .order((comments::created_at.asc(), comments::id.asc()))
+            .select((Comment::as_select(), articles::slug, articles::headline))
+            .load(conn)
+    }
+
     /// Published comment counts for many articles in one query.
     pub fn counts_for(conn: &mut DbConn, article_ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
         if article_ids.is_empty() {

@@ -350,3 +350,20 @@ pub async fn account_deleted(state: web::Data<AppState>, viewer: Viewer) -> Resu
     let chrome = state.page_chrome(&viewer, "Account deleted", "", "/account/deleted", "").await?;
     render(&AccountDeletedPage { chrome })
 }
+
+/// The reader's own data as a JSON file: their account and every comment
+/// they wrote, in whatever state it is now.
+#[get("/account/export")]
+pub async fn export(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
+    let user = viewer.require_user("/account")?;
+    let id = user.id;
+    let comments = state.db.run(move |conn| Ok(crate::models::Comment::all_by_user(conn, id)?)).await?;
+    let data = crate::views::export::account_data(&user, &comments, &state.config.base_url, now());
+    let body = serde_json::to_string_pretty(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"newsdesk-{}.json\"", user.username)))
+        // Personal data: no cache keeps a copy.
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body))
+}

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod comment_text;
 pub mod discovery;
 pub mod discussion;
+pub mod export;
 pub mod pages;
 pub mod time;
 
