@@ -83,6 +83,11 @@ enum Command {
         /// Folder with sections/, authors/ and articles/ inside.
         dir: PathBuf,
     },
+    /// Copy the SQLite database to a new file, safely while the site runs.
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        to: PathBuf,
+    },
     /// Print a new random session key for NEWSDESK_SESSION_KEY.
     SessionKey,
     /// Manage accounts: create moderators and admins, change roles.
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Import { dir } => run_import(&db, &dir),
+        Command::Backup { to } => run_backup(&db, &to),
         Command::Serve => run_server(config, db, workers),
         Command::SessionKey => ExitCode::SUCCESS,
         Command::User(command) => run_user_command(&db, command),
@@ -184,6 +190,23 @@ fn run_import(db: &Database, dir: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error.to_string()),
+    }
+}
+
+fn run_backup(db: &Database, to: &std::path::Path) -> ExitCode {
+    if to.exists() {
+        return fail(&format!("{} already exists: choose a new file for the backup", to.display()));
+    }
+    let mut conn = match db.conn() {
+        Ok(conn) => conn,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match newsdesk::db::backup(&mut conn, to) {
+        Ok(bytes) => {
+            println!("backed up the database to {} ({} KB)", to.display(), bytes.div_ceil(1024));
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
     }
 }
 

@@ -175,3 +175,37 @@ fn commands_on_postgres_exit_cleanly_every_time() {
         assert!(stderr.contains("there is no user \"nobody_here\""), "{stderr}");
     }
 }
+
+#[test]
+fn backup_copies_a_live_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("site.db");
+    let url = format!("sqlite://{}", source.display());
+    let content = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
+    let imported = newsdesk().args(["import", content]).env("NEWSDESK_DATABASE_URL", &url).output().unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    // The site stays open on the database, as it would in production.
+    let live = newsdesk::db::Database::open(&newsdesk::config::DatabaseUrl::Sqlite(source.clone()), 2).unwrap();
+    let _held = live.conn().unwrap();
+
+    let copy = dir.path().join("backup.db");
+    let output = newsdesk().args(["backup"]).arg(&copy).env("NEWSDESK_DATABASE_URL", &url).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(&format!("backed up the database to {}", copy.display())), "{stdout}");
+    let restored = newsdesk::db::Database::open(&newsdesk::config::DatabaseUrl::Sqlite(copy.clone()), 1).unwrap();
+    let stories = newsdesk::models::ArticleCard::latest(&mut restored.conn().unwrap(), newsdesk::state::now(), 100);
+    assert_eq!(stories.unwrap().len(), 16, "every story is in the copy");
+
+    let (code, stderr) = fails_with(newsdesk().args(["backup"]).arg(&copy).env("NEWSDESK_DATABASE_URL", &url));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["already exists"]);
+}
+
+#[test]
+fn backup_on_postgres_points_to_pg_dump() {
+    let Some(database) = common::TestDatabase::create(common::Backend::Postgres) else { return };
+    let (code, stderr) = fails_with(newsdesk().args(["backup", "copy.db"]).env("NEWSDESK_DATABASE_URL", &database.url));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["pg_dump"]);
+}

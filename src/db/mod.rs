@@ -218,6 +218,21 @@ impl Database {
     }
 }
 
+/// Copies a SQLite database into a new file at `to` and returns its size.
+/// `VACUUM INTO` reads one consistent snapshot, so the site can keep running
+/// (and writing) meanwhile. PostgreSQL has its own tool for this.
+pub fn backup(conn: &mut DbConn, to: &std::path::Path) -> Result<u64, String> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        return Err("on PostgreSQL, back up with pg_dump: pg_dump \"$NEWSDESK_DATABASE_URL\" > newsdesk.sql".into());
+    };
+    let path = to.to_str().ok_or("the backup path must be valid UTF-8")?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(path)
+        .execute(sqlite)
+        .map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    std::fs::metadata(to).map(|m| m.len()).map_err(|e| e.to_string())
+}
+
 fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
     let fail = |reason: String| OpenError::SqliteFile { path: path.display().to_string(), reason };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
