@@ -8,6 +8,7 @@ pub mod caching;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod head;
 pub mod import;
 pub mod models;
 pub mod routes;
@@ -60,6 +61,7 @@ pub fn app(
         .wrap(sessions)
         .wrap(from_fn(caching::revalidate))
         .wrap(security::headers::default_headers(https))
+        .wrap(from_fn(head::answer_head))
         .wrap(Compress::default())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .service(routes::stories::home)

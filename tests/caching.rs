@@ -1,5 +1,6 @@
 //! HTTP caching: pages, feeds and sitemaps carry a validator and answer 304
 //! when the client already has them; personal pages stay out of shared caches.
+//! And HEAD, which monitors and crawlers use to check the same URLs.
 
 mod common;
 
@@ -78,7 +79,25 @@ async fn files_errors_and_posts_keep_their_own_rules(backend: Backend) {
     assert!(header(&refused, "etag").is_empty(), "form answers carry no validator");
 }
 
+/// HEAD gets the GET's status and headers, Content-Length included, and no body.
+async fn head_requests_answer_like_get(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let client = reqwest::Client::new();
+    for (path, status) in [("/feed.atom", 200), (FLAGSHIP, 200), ("/healthz", 200), ("/articles/no-such-story", 404)] {
+        let get = client.get(app.url(path)).send().await.unwrap();
+        let head = client.head(app.url(path)).send().await.unwrap();
+        assert_eq!((get.status().as_u16(), head.status().as_u16()), (status, status), "{path}");
+        assert_eq!(header(&head, "content-type"), header(&get, "content-type"), "{path}");
+        if path == "/feed.atom" {
+            assert_eq!(header(&head, "etag"), header(&get, "etag"));
+            assert_eq!(header(&head, "content-length"), get.bytes().await.unwrap().len().to_string());
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}: no body");
+    }
+}
+
 on_both_backends!(
+    head_requests_answer_like_get,
     pages_answer_304_until_they_change,
     personal_pages_are_private,
     files_errors_and_posts_keep_their_own_rules,

@@ -57,12 +57,12 @@ pub enum BanLength {
 }
 
 impl User {
-    /// Banned now: a permanent ban, or a timed one not yet over.
     /// Whether this account may hold a session: not banned, not deleted.
     pub fn may_sign_in(&self, now: NaiveDateTime) -> bool {
         !self.is_banned(now) && self.deleted_at.is_none()
     }
 
+    /// Banned now: a permanent ban, or a timed one not yet over.
     pub fn is_banned(&self, now: NaiveDateTime) -> bool {
         self.banned_at.is_some() && self.banned_until.is_none_or(|until| until > now)
     }
