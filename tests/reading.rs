@@ -191,6 +191,25 @@ async fn unknown_pages_get_a_friendly_404_in_the_layout(backend: Backend) {
     }
 }
 
+/// An address with a trailing slash leads to the page without it, once.
+async fn a_trailing_slash_is_sent_to_the_page(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    for (typed, goes_to) in [
+        ("/sections/local/", "/sections/local"),
+        ("/articles/sea-wall-repairs-row/", "/articles/sea-wall-repairs-row"),
+        ("/sections/local/?page=2", "/sections/local?page=2"),
+        ("//other.example/", "/other.example"),
+        ("/no/such/route/", "/no/such/route"),
+    ] {
+        let response = app.get(typed).await;
+        assert_eq!(response.status(), 301, "{typed}");
+        assert_eq!(common::location(&response), goes_to, "{typed}");
+    }
+    assert_eq!(app.get("/sections/local").await.status(), 200);
+    let posted = app.browser().post("/no/such/route/", &[]).await;
+    assert!(posted.status().is_client_error(), "only reading is redirected: {}", posted.status());
+}
+
 async fn a_database_failure_gets_a_friendly_500(backend: Backend) {
     let Some(app) = TestApp::with_demo(backend).await else { return };
     use diesel::connection::SimpleConnection;
@@ -298,6 +317,7 @@ on_both_backends!(
     section_author_and_tag_pages_list_their_stories,
     list_pages_paginate_and_out_of_range_is_404,
     unknown_pages_get_a_friendly_404_in_the_layout,
+    a_trailing_slash_is_sent_to_the_page,
     a_database_failure_gets_a_friendly_500,
     scheduled_articles_stay_hidden_until_their_time,
     static_files_and_media_have_types_and_long_caching,

@@ -3,10 +3,10 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::error::{AppError, ErrorInfo};
@@ -60,7 +60,19 @@ fn info_fallback(status: StatusCode) -> String {
     format!("<!DOCTYPE html><title>Error {}</title><h1>Error {}</h1>", status.as_u16(), status.as_u16())
 }
 
-/// Anything no route matched.
-pub async fn not_found() -> Result<HttpResponse, AppError> {
+/// Anything no route matched. A page address typed or linked with a
+/// trailing slash ("/sections/local/") is sent on to the address without
+/// it, once, rather than ending in a 404.
+pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let path = request.path();
+    if request.method() == Method::GET && path.len() > 1 && path.ends_with('/') {
+        // Leading slashes collapse to one, so "//other.example/" cannot
+        // become a link to another site.
+        let mut location = format!("/{}", path.trim_matches('/'));
+        if !request.query_string().is_empty() {
+            location = format!("{location}?{}", request.query_string());
+        }
+        return Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, location)).finish());
+    }
     Err(AppError::NotFound)
 }
