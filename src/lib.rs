@@ -170,6 +170,19 @@ fn spawn_janitor(state: web::Data<AppState>) {
     });
 }
 
+/// Logs to standard error at `RUST_LOG`'s level (default `info`, which
+/// includes one access line per request).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Starts serving on an already bound listener (tests bind port 0).
 pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
     spawn_janitor(state.clone());

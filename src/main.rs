@@ -116,14 +116,7 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+    newsdesk::init_logging();
     let cli = Cli::parse();
     if let Some(Command::SessionKey) = cli.command {
         println!("{}", newsdesk::config::new_session_key());
