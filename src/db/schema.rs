@@ -125,6 +125,27 @@ diesel::table! {
         moderated_by -> Nullable<Integer>,
         moderated_at -> Nullable<Timestamp>,
         featured_at -> Nullable<Timestamp>,
+        thread_no -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    /// Figures about each story's discussion, kept by triggers.
+    discussions (article_id) {
+        article_id -> Integer,
+        comments -> Integer,
+        threads -> Integer,
+        featured -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Comments readers count, per story and day since 1970 (UTC).
+    comment_days (article_id, day) {
+        article_id -> Integer,
+        day -> Integer,
+        comments -> Integer,
     }
 }
 
@@ -178,6 +199,8 @@ diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(moderation_log -> articles (article_id));
+diesel::joinable!(discussions -> articles (article_id));
+diesel::joinable!(comment_days -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sections,
@@ -194,6 +217,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     moderation_log,
     settings,
+    discussions,
+    comment_days,
 );
 
 // "Most discussed" groups comments by article and shows its section.
@@ -203,4 +228,5 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     articles::headline,
     sections::slug,
     sections::name,
+    comment_days::article_id,
 );

@@ -3,7 +3,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Timestamp};
 
 use super::{Author, Page, page_count};
-use crate::db::schema::{article_authors, article_tags, articles, sections};
+use super::discussion::Figures;
+use crate::db::schema::{article_authors, article_tags, articles, discussions, sections};
 use crate::db::{DbConn, MultiBackend};
 
 /// A whole article as stored.
@@ -113,6 +114,22 @@ impl Article {
             .filter(articles::slug.eq(slug))
             .filter(articles::published_at.le(now))
             .select((Article::as_select(), super::Section::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    /// A published article with its section and discussion figures.
+    pub fn published_with_figures(
+        conn: &mut DbConn,
+        slug: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<(Article, super::Section, Figures)>> {
+        articles::table
+            .inner_join(sections::table)
+            .inner_join(discussions::table)
+            .filter(articles::slug.eq(slug))
+            .filter(articles::published_at.le(now))
+            .select((Article::as_select(), super::Section::as_select(), Figures::as_select()))
             .first(conn)
             .optional()
     }
@@ -329,7 +346,7 @@ impl ArticleCard {
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
         let mut bylines = Author::bylines_for(conn, &ids)?;
-        let counts = super::Comment::counts_for(conn, &ids)?;
+        let counts = super::discussion::counts_for(conn, &ids)?;
         Ok(rows
             .into_iter()
             .map(

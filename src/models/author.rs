@@ -42,6 +42,17 @@ impl Author {
         authors::table.filter(authors::slug.eq(slug)).select(authors::id).first(conn).optional()
     }
 
+    /// One article's bylines, in order (a statement SQLite keeps prepared,
+    /// unlike the list form below).
+    pub fn byline_of(conn: &mut DbConn, article_id: i32) -> QueryResult<Vec<Author>> {
+        article_authors::table
+            .inner_join(authors::table)
+            .filter(article_authors::article_id.eq(article_id))
+            .order(article_authors::position)
+            .select(Author::as_select())
+            .load(conn)
+    }
+
     /// The bylines of many articles in one query, in byline order.
     pub fn bylines_for(conn: &mut DbConn, article_ids: &[i32]) -> QueryResult<HashMap<i32, Vec<Author>>> {
         if article_ids.is_empty() {

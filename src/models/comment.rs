@@ -1,8 +1,6 @@
 //! Comments: threads nest three deep; a reply to a third-level comment
 //! joins that level and says whom it answers.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -13,9 +11,6 @@ use crate::db::{DbConn, write_transaction};
 
 pub const MAX_DEPTH: i32 = 3;
 pub const MAX_BODY_CHARS: usize = 5000;
-pub const TOP_LEVEL_PER_PAGE: i64 = 50;
-/// At most this many editors' picks head a discussion.
-pub const FEATURED_SHOWN: i64 = 3;
 /// How long after posting its author may still edit a comment.
 pub const EDIT_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
@@ -40,6 +35,9 @@ pub struct Comment {
     pub deleted_at: Option<NaiveDateTime>,
     /// When a moderator featured it (an editor's pick), if they did.
     pub featured_at: Option<NaiveDateTime>,
+    /// Its thread's number in the discussion (see `discussion`); None while
+    /// a top-level comment is held for review.
+    pub thread_no: Option<i32>,
 }
 
 /// The author as comments show them.
@@ -57,50 +55,6 @@ pub struct CommentAuthor {
 pub struct ThreadEntry {
     pub comment: Comment,
     pub author: CommentAuthor,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sort {
-    Oldest,
-    Newest,
-}
-
-impl Sort {
-    pub fn parse(text: Option<&str>) -> Sort {
-        if text == Some("newest") { Sort::Newest } else { Sort::Oldest }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Oldest => "oldest",
-            Sort::Newest => "newest",
-        }
-    }
-}
-
-/// One page of an article's discussion.
-#[derive(Debug)]
-pub struct Discussion {
-    /// Comments readers can see, counting replies.
-    pub total: i64,
-    pub page: i64,
-    pub total_pages: i64,
-    /// Top-level comments of this page in order, then every reply to them.
-    pub top_level: Vec<ThreadEntry>,
-    pub replies: Vec<ThreadEntry>,
-    /// Editors' picks, most recently featured first.
-    pub featured: Vec<ThreadEntry>,
-}
-
-/// An article in the "Most discussed" list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Discussed {
-    pub slug: String,
-    pub headline: String,
-    pub section_slug: String,
-    pub section_name: String,
-    /// Comments posted in the window (and still shown).
-    pub recent_comments: i64,
 }
 
 /// Where a new comment goes, worked out from what it answers.
@@ -142,17 +96,6 @@ pub fn clean_body(raw: &str) -> Result<String, &'static str> {
         return Err("Your comment contains invisible control characters. Remove them and post again.");
     }
     Ok(text.to_string())
-}
-
-/// Comments a viewer may see: published ones, tombstones of removed ones,
-/// and their own comments held for review.
-macro_rules! visible_to {
-    ($viewer:expr) => {
-        comments::status
-            .eq(PUBLISHED)
-            .or(comments::status.eq(REMOVED))
-            .or(comments::status.eq(HELD).and(comments::user_id.eq($viewer.unwrap_or(-1))))
-    };
 }
 
 impl Comment {
@@ -242,95 +185,6 @@ impl Comment {
             .map(|_| ())
     }
 
-    /// One page of an article's discussion, in four queries whatever its size:
-    /// the counts, the page's top-level comments, and all their replies.
-    pub fn discussion(
-        conn: &mut DbConn,
-        article_id: i32,
-        viewer: Option<i32>,
-        sort: Sort,
-        page: i64,
-    ) -> QueryResult<Option<Discussion>> {
-        let total: i64 = comments::table
-            .filter(comments::article_id.eq(article_id))
-            .filter(visible_to!(viewer))
-            .filter(comments::deleted_at.is_null())
-            .filter(comments::status.ne(REMOVED))
-            .count()
-            .get_result(conn)?;
-        let top_count: i64 = comments::table
-            .filter(comments::article_id.eq(article_id))
-            .filter(comments::parent_id.is_null())
-            .filter(visible_to!(viewer))
-            .count()
-            .get_result(conn)?;
-        let total_pages = super::page_count(top_count, TOP_LEVEL_PER_PAGE);
-        if page < 1 || page > total_pages {
-            return Ok(None);
-        }
-        let query = comments::table
-            .inner_join(users::table)
-            .filter(comments::article_id.eq(article_id))
-            .filter(comments::parent_id.is_null())
-            .filter(visible_to!(viewer))
-            .select((Comment::as_select(), CommentAuthor::as_select()))
-            .offset((page - 1) * TOP_LEVEL_PER_PAGE)
-            .limit(TOP_LEVEL_PER_PAGE);
-        let rows: Vec<(Comment, CommentAuthor)> = match sort {
-            Sort::Oldest => query.order((comments::created_at.asc(), comments::id.asc())).load(conn)?,
-            Sort::Newest => query.order((comments::created_at.desc(), comments::id.desc())).load(conn)?,
-        };
-        let root_ids: Vec<i32> = rows.iter().map(|(c, _)| c.id).collect();
-        let replies: Vec<(Comment, CommentAuthor)> = if root_ids.is_empty() {
-            Vec::new()
-        } else {
-            comments::table
-                .inner_join(users::table)
-                .filter(comments::root_id.eq_any(&root_ids))
-                .filter(visible_to!(viewer))
-                .order((comments::created_at.asc(), comments::id.asc()))
-                .select((Comment::as_select(), CommentAuthor::as_select()))
-                .load(conn)?
-        };
-        let featured: Vec<(Comment, CommentAuthor)> = comments::table
-            .inner_join(users::table)
-            .filter(comments::article_id.eq(article_id))
-            .filter(comments::featured_at.is_not_null())
-            .filter(comments::status.eq(PUBLISHED))
-            .filter(comments::deleted_at.is_null())
-            .order((comments::featured_at.desc(), comments::id.desc()))
-            .limit(FEATURED_SHOWN)
-            .select((Comment::as_select(), CommentAuthor::as_select()))
-            .load(conn)?;
-        let entry = |(comment, author)| ThreadEntry { comment, author };
-        Ok(Some(Discussion {
-            total,
-            page,
-            total_pages,
-            top_level: rows.into_iter().map(entry).collect(),
-            replies: replies.into_iter().map(entry).collect(),
-            featured: featured.into_iter().map(entry).collect(),
-        }))
-    }
-
-    /// The page of the discussion (oldest first) a comment's thread is on.
-    pub fn page_of(conn: &mut DbConn, comment: &Comment, viewer: Option<i32>) -> QueryResult<i64> {
-        let root_id = comment.root_id.unwrap_or(comment.id);
-        let root = Comment::by_id(conn, root_id)?.ok_or(diesel::result::Error::NotFound)?;
-        let before: i64 = comments::table
-            .filter(comments::article_id.eq(root.article_id))
-            .filter(comments::parent_id.is_null())
-            .filter(visible_to!(viewer))
-            .filter(
-                comments::created_at
-                    .lt(root.created_at)
-                    .or(comments::created_at.eq(root.created_at).and(comments::id.lt(root.id))),
-            )
-            .count()
-            .get_result(conn)?;
-        Ok(before / TOP_LEVEL_PER_PAGE + 1)
-    }
-
     /// The newest published comments of an article with their authors, for
     /// its comments feed.
     pub fn latest_published(conn: &mut DbConn, article_id: i32, limit: i64) -> QueryResult<Vec<ThreadEntry>> {
@@ -346,39 +200,6 @@ impl Comment {
         Ok(rows.into_iter().map(|(comment, author)| ThreadEntry { comment, author }).collect())
     }
 
-    /// The published articles readers discussed most since `since` (by
-    /// comments visible now, posted since then), most first, in one query.
-    pub fn most_discussed(
-        conn: &mut DbConn,
-        since: NaiveDateTime,
-        now: NaiveDateTime,
-        limit: i64,
-    ) -> QueryResult<Vec<Discussed>> {
-        use crate::db::schema::{articles, sections};
-        use diesel::dsl::count_star;
-        let rows: Vec<(String, String, String, String, i64)> = comments::table
-            .inner_join(articles::table.inner_join(sections::table))
-            .filter(comments::status.eq(PUBLISHED))
-            .filter(comments::deleted_at.is_null())
-            .filter(comments::created_at.ge(since))
-            .filter(articles::published_at.le(now))
-            .group_by((articles::id, articles::slug, articles::headline, sections::slug, sections::name))
-            .select((articles::slug, articles::headline, sections::slug, sections::name, count_star()))
-            .order((count_star().desc(), articles::id.desc()))
-            .limit(limit)
-            .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .map(|(slug, headline, section_slug, section_name, recent_comments)| Discussed {
-                slug,
-                headline,
-                section_slug,
-                section_name,
-                recent_comments,
-            })
-            .collect())
-    }
-
     /// Every comment a reader wrote, oldest first, with its article's slug and
     /// headline: their copy of their data.
     pub fn all_by_user(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<(Comment, String, String)>> {
@@ -389,21 +210,6 @@ impl Comment {
             .order((comments::created_at.asc(), comments::id.asc()))
             .select((Comment::as_select(), articles::slug, articles::headline))
             .load(conn)
-    }
-
-    /// Published comment counts for many articles in one query.
-    pub fn counts_for(conn: &mut DbConn, article_ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
-        if article_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows: Vec<(i32, i64)> = comments::table
-            .filter(comments::article_id.eq_any(article_ids))
-            .filter(comments::status.eq(PUBLISHED))
-            .filter(comments::deleted_at.is_null())
-            .group_by(comments::article_id)
-            .select((comments::article_id, diesel::dsl::count_star()))
-            .load(conn)?;
-        Ok(rows.into_iter().collect())
     }
 
     /// Counts the post against the author's rate limit and stores it, in one
@@ -459,6 +265,7 @@ mod tests {
             edited_at: None,
             deleted_at: None,
             featured_at: None,
+            thread_no: None,
         }
     }
 

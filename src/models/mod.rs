@@ -4,6 +4,7 @@
 pub mod article;
 pub mod author;
 pub mod comment;
+pub mod discussion;
 pub mod media;
 pub mod moderation;
 pub mod rate_limit;

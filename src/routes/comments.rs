@@ -11,6 +11,7 @@ use super::{path_id, render, render_with_status, see_other};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
+use crate::models::discussion::Discussion;
 use crate::models::settings::{self, SiteSettings};
 use crate::models::{Article, User};
 use crate::security::csrf::{Rejected, Rejection};
@@ -242,7 +243,7 @@ async fn try_post(
             match Comment::post(conn, new, limit)? {
                 Ok(id) => {
                     let stored = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    let page = Comment::page_of(conn, &stored, Some(user.id))?;
+                    let page = Discussion::page_of(conn, &stored)?;
                     Ok(Ok((article.id, permalink(&article.slug, page, id))))
                 }
                 Err(limited) => {
@@ -301,8 +302,8 @@ pub async fn show(state: web::Data<AppState>, viewer: Viewer, id: web::Path<Stri
     if !context.visible_to(viewer.user_id()) {
         return Err(AppError::NotFound);
     }
-    let (comment, viewer_id) = (context.comment.clone(), viewer.user_id());
-    let page = state.db.run(move |conn| Ok(Comment::page_of(conn, &comment, viewer_id)?)).await?;
+    let comment = context.comment.clone();
+    let page = state.db.run(move |conn| Ok(Discussion::page_of(conn, &comment)?)).await?;
     Ok(see_other(&permalink(&context.article.slug, page, context.comment.id)))
 }
 
@@ -423,7 +424,7 @@ pub async fn edit(
                     .db
                     .run(move |conn| {
                         Comment::edit(conn, comment.id, &body, now)?;
-                        Ok(Comment::page_of(conn, &comment, Some(comment.user_id))?)
+                        Ok(Discussion::page_of(conn, &comment)?)
                     })
                     .await?;
                 return Ok(see_other(&permalink(&context.article.slug, page, id)));
@@ -481,7 +482,7 @@ pub async fn delete(
         .db
         .run(move |conn| {
             Comment::delete_by_author(conn, comment.id, now)?;
-            Ok(Comment::page_of(conn, &comment, Some(comment.user_id))?)
+            Ok(Discussion::page_of(conn, &comment)?)
         })
         .await?;
     Ok(see_other(&permalink(&context.article.slug, page, id)))

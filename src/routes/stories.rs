@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
-use crate::models::comment::Sort;
+use crate::models::discussion::{self, Discussion, Sort};
 use crate::models::settings::SiteSettings;
-use crate::models::{Article, ArticleCard, Author, Comment, Tag};
+use crate::models::{Article, ArticleCard, Author, Tag};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
@@ -20,20 +20,19 @@ use crate::views::{AuthorView, CardView, Moment, Pager};
 const SECONDARY_STORIES: usize = 4;
 const LATEST_STORIES: i64 = 15;
 const STORIES_PER_SECTION_BLOCK: i32 = 4;
-/// "Most discussed" counts the comments of the past week.
-const DISCUSSED_WINDOW_DAYS: i64 = 7;
+/// "Most discussed" counts the comments of the past week (whole days).
+const DISCUSSED_WINDOW_DAYS: i32 = 7;
 const DISCUSSED_STORIES: i64 = 5;
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let now = now();
-    let since = now - chrono::TimeDelta::days(DISCUSSED_WINDOW_DAYS);
     let (latest, per_section, discussed) = state
         .db
         .run(move |conn| {
             let latest = ArticleCard::latest(conn, now, LATEST_STORIES)?;
             let per_section = ArticleCard::latest_per_section(conn, now, STORIES_PER_SECTION_BLOCK)?;
-            let discussed = Comment::most_discussed(conn, since, now, DISCUSSED_STORIES)?;
+            let discussed = discussion::most_discussed(conn, DISCUSSED_WINDOW_DAYS, now, DISCUSSED_STORIES)?;
             Ok((latest, per_section, discussed))
         })
         .await?;
@@ -86,11 +85,13 @@ pub async fn article_page(
     let (article, section, authors, tags, discussion, settings) = state
         .db
         .run(move |conn| {
-            let (article, section) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let (article, section, figures) =
+                Article::published_with_figures(conn, &slug, now)?.ok_or(AppError::NotFound)?;
             let settings = SiteSettings::load(conn)?;
-            let authors = Author::bylines_for(conn, &[article.id])?.remove(&article.id).unwrap_or_default();
+            let authors = Author::byline_of(conn, article.id)?;
             let tags = Tag::for_article(conn, article.id)?;
-            let discussion = Comment::discussion(conn, article.id, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
+            let discussion =
+                Discussion::page(conn, article.id, figures, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
             Ok((article, section, authors, tags, discussion, settings))
         })
         .await?;

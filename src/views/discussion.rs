@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 use super::{Moment, Pager, comment_text, initials};
-use crate::models::comment::{Discussion, Sort, ThreadEntry};
+use crate::models::comment::ThreadEntry;
+use crate::models::discussion::{Discussion, Sort};
 use crate::models::{Role, User};
 
 /// What a comment shows instead of its text.

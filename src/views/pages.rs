@@ -27,7 +27,7 @@ pub struct DiscussedView {
 }
 
 impl DiscussedView {
-    pub fn new(item: &crate::models::comment::Discussed) -> DiscussedView {
+    pub fn new(item: &crate::models::discussion::Discussed) -> DiscussedView {
         let noun = if item.recent_comments == 1 { "comment" } else { "comments" };
         DiscussedView {
             url: format!("/articles/{}", item.slug),

@@ -8,7 +8,7 @@ use crate::db::write_transaction;
 use crate::error::AppError;
 use crate::models::moderation::{self, LogEntry};
 use crate::models::settings::{SiteSettings, word_list};
-use crate::models::{Article, Comment};
+use crate::models::Article;
 use crate::routes::{PageQuery, page_number, render, render_with_status, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
@@ -29,7 +29,7 @@ pub async fn articles(
         .run(move |conn| {
             let page = Article::admin_page(conn, number, ARTICLES_PER_PAGE)?.ok_or(AppError::NotFound)?;
             let ids: Vec<i32> = page.items.iter().map(|a| a.0).collect();
-            let counts = Comment::counts_for(conn, &ids)?;
+            let counts = crate::models::discussion::counts_for(conn, &ids)?;
             Ok((page, counts, SiteSettings::load(conn)?))
         })
         .await?;

@@ -1,0 +1,12 @@
+DROP TRIGGER comments_figures ON comments;
+DROP FUNCTION comments_figures();
+DROP TRIGGER comments_thread_no ON comments;
+DROP FUNCTION comments_thread_no();
+DROP TRIGGER articles_discussion ON articles;
+DROP FUNCTION articles_discussion();
+CREATE INDEX comments_article_top ON comments (article_id, parent_id, created_at);
+DROP INDEX comments_thread;
+DROP INDEX comments_article_created;
+DROP TABLE comment_days;
+ALTER TABLE comments DROP COLUMN thread_no;
+DROP TABLE discussions;

@@ -1,0 +1,11 @@
+DROP TRIGGER comments_figures_delete;
+DROP TRIGGER comments_figures_update;
+DROP TRIGGER comments_figures_insert;
+DROP TRIGGER articles_version;
+DROP TRIGGER articles_discussion;
+CREATE INDEX comments_article_top ON comments (article_id, parent_id, created_at);
+DROP INDEX comments_thread;
+DROP INDEX comments_article_created;
+DROP TABLE comment_days;
+ALTER TABLE comments DROP COLUMN thread_no;
+DROP TABLE discussions;

@@ -1,0 +1,267 @@
+//! A story's discussion as readers page through it, and the figures that
+//! let every page cost the same however long the discussion grows.
+//!
+//! Triggers (see the `discussion_figures` migration) keep, in the same
+//! transaction as any change to a comment: the number of comments readers
+//! count, the number of threads, the editors' picks showing, a version, and
+//! per-day counts for "Most discussed". Each top-level comment gets the next
+//! thread number when it becomes public, and its replies carry that number,
+//! so page N is the comments with thread numbers in one range: an index
+//! range read, never an OFFSET over everything before it.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::comment::{Comment, CommentAuthor, HELD, PUBLISHED, REMOVED, ThreadEntry};
+use super::page_count;
+use crate::db::DbConn;
+use crate::db::schema::{articles, comment_days, comments, discussions, sections, users};
+
+pub const TOP_LEVEL_PER_PAGE: i64 = 50;
+/// At most this many editors' picks head a discussion.
+pub const FEATURED_SHOWN: i64 = 3;
+
+/// A story's discussion figures, as the triggers keep them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = discussions)]
+pub struct Figures {
+    /// Comments readers count: published and not deleted.
+    pub comments: i32,
+    /// Threads numbered so far.
+    pub threads: i32,
+    /// Editors' picks showing.
+    pub featured: i32,
+    /// Changes with every change to the story or its comments.
+    pub version: i64,
+}
+
+impl Figures {
+    pub fn of(conn: &mut DbConn, article_id: i32) -> QueryResult<Figures> {
+        discussions::table.find(article_id).select(Figures::as_select()).first(conn).optional().map(Option::unwrap_or_default)
+    }
+
+    /// Pages of threads, at least one.
+    pub fn pages(&self) -> i64 {
+        page_count(i64::from(self.threads), TOP_LEVEL_PER_PAGE)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    Oldest,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(text: Option<&str>) -> Sort {
+        if text == Some("newest") { Sort::Newest } else { Sort::Oldest }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Oldest => "oldest",
+            Sort::Newest => "newest",
+        }
+    }
+}
+
+/// One page of an article's discussion.
+#[derive(Debug)]
+pub struct Discussion {
+    /// Comments readers can see, counting replies (and the viewer's own
+    /// comments waiting for review).
+    pub total: i64,
+    pub page: i64,
+    pub total_pages: i64,
+    /// Top-level comments of this page in order, then every reply to them.
+    pub top_level: Vec<ThreadEntry>,
+    pub replies: Vec<ThreadEntry>,
+    /// Editors' picks, most recently featured first.
+    pub featured: Vec<ThreadEntry>,
+}
+
+/// Comments a viewer may see: published ones, tombstones of removed ones,
+/// and their own comments held for review.
+macro_rules! visible_to {
+    ($viewer:expr) => {
+        comments::status
+            .eq(PUBLISHED)
+            .or(comments::status.eq(REMOVED))
+            .or(comments::status.eq(HELD).and(comments::user_id.eq($viewer.unwrap_or(-1))))
+    };
+}
+
+type Row = (Comment, CommentAuthor);
+
+fn entry((comment, author): Row) -> ThreadEntry {
+    ThreadEntry { comment, author }
+}
+
+impl Discussion {
+    /// Page `page` of a discussion: one range read of its threads (with
+    /// their replies), plus the viewer's own held comments when someone is
+    /// logged in, plus the editors' picks when there are any.
+    pub fn page(
+        conn: &mut DbConn,
+        article_id: i32,
+        figures: Figures,
+        viewer: Option<i32>,
+        sort: Sort,
+        page: i64,
+    ) -> QueryResult<Option<Discussion>> {
+        let total_pages = figures.pages();
+        if page < 1 || page > total_pages {
+            return Ok(None);
+        }
+        let threads = i64::from(figures.threads);
+        let (first, last) = match sort {
+            Sort::Oldest => ((page - 1) * TOP_LEVEL_PER_PAGE + 1, page * TOP_LEVEL_PER_PAGE),
+            Sort::Newest => (threads - page * TOP_LEVEL_PER_PAGE + 1, threads - (page - 1) * TOP_LEVEL_PER_PAGE),
+        };
+        let rows: Vec<Row> = comments::table
+            .inner_join(users::table)
+            .filter(comments::article_id.eq(article_id))
+            .filter(comments::thread_no.between(first.max(0) as i32, last.max(0) as i32))
+            .filter(visible_to!(viewer))
+            .order((comments::created_at.asc(), comments::id.asc()))
+            .select((Comment::as_select(), CommentAuthor::as_select()))
+            .load(conn)?;
+        let (mut top_level, replies): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|(c, _)| c.parent_id.is_none());
+        match sort {
+            Sort::Oldest => top_level.sort_by_key(|(c, _)| c.thread_no),
+            Sort::Newest => top_level.sort_by_key(|(c, _)| std::cmp::Reverse(c.thread_no)),
+        }
+        let mut total = i64::from(figures.comments);
+        if let Some(viewer) = viewer {
+            // Their own comments waiting for review count for them, and
+            // held threads (not numbered yet) show at the newest end.
+            let held: Vec<Row> = comments::table
+                .inner_join(users::table)
+                .filter(comments::user_id.eq(viewer))
+                .filter(comments::article_id.eq(article_id))
+                .filter(comments::status.eq(HELD))
+                .order((comments::created_at.asc(), comments::id.asc()))
+                .select((Comment::as_select(), CommentAuthor::as_select()))
+                .load(conn)?;
+            total += held.iter().filter(|(c, _)| !c.is_deleted()).count() as i64;
+            let newest_end = match sort {
+                Sort::Oldest => page == total_pages,
+                Sort::Newest => page == 1,
+            };
+            if newest_end {
+                let waiting = held.into_iter().filter(|(c, _)| c.thread_no.is_none() && c.parent_id.is_none());
+                match sort {
+                    Sort::Oldest => top_level.extend(waiting),
+                    Sort::Newest => {
+                        let mut waiting: Vec<Row> = waiting.collect();
+                        waiting.reverse();
+                        waiting.append(&mut top_level);
+                        top_level = waiting;
+                    }
+                }
+            }
+        }
+        let featured: Vec<Row> = if figures.featured > 0 {
+            comments::table
+                .inner_join(users::table)
+                .filter(comments::article_id.eq(article_id))
+                .filter(comments::featured_at.is_not_null())
+                .filter(comments::status.eq(PUBLISHED))
+                .filter(comments::deleted_at.is_null())
+                .order((comments::featured_at.desc(), comments::id.desc()))
+                .limit(FEATURED_SHOWN)
+                .select((Comment::as_select(), CommentAuthor::as_select()))
+                .load(conn)?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Discussion {
+            total,
+            page,
+            total_pages,
+            top_level: top_level.into_iter().map(entry).collect(),
+            replies: replies.into_iter().map(entry).collect(),
+            featured: featured.into_iter().map(entry).collect(),
+        }))
+    }
+
+    /// The page (oldest first) a comment's thread is on: from its thread
+    /// number, or the last page for a thread still held for review.
+    pub fn page_of(conn: &mut DbConn, comment: &Comment) -> QueryResult<i64> {
+        match comment.thread_no {
+            Some(number) => Ok((i64::from(number) - 1).max(0) / TOP_LEVEL_PER_PAGE + 1),
+            None => Ok(Figures::of(conn, comment.article_id)?.pages()),
+        }
+    }
+}
+
+/// Days since 1970-01-01 (UTC), as `comment_days` counts them.
+pub fn day_number(at: NaiveDateTime) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (at.date() - epoch).num_days() as i32
+}
+
+/// An article in the "Most discussed" list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discussed {
+    pub slug: String,
+    pub headline: String,
+    pub section_slug: String,
+    pub section_name: String,
+    /// Comments posted in the window (and still shown).
+    pub recent_comments: i64,
+}
+
+/// The published articles readers discussed most over the `days` days up to
+/// `now` (whole UTC days, today included), most first: one query over the
+/// per-day counts, so the cost follows the stories discussed, not the
+/// comments posted.
+pub fn most_discussed(conn: &mut DbConn, days: i32, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Discussed>> {
+    use diesel::dsl::sum;
+    let since = day_number(now) - (days - 1);
+    let rows: Vec<(String, String, String, String, Option<i64>)> = comment_days::table
+        .inner_join(articles::table.inner_join(sections::table))
+        .filter(comment_days::day.ge(since))
+        .filter(articles::published_at.le(now))
+        .group_by((articles::id, articles::slug, articles::headline, sections::slug, sections::name))
+        .having(sum(comment_days::comments).gt(0))
+        .select((articles::slug, articles::headline, sections::slug, sections::name, sum(comment_days::comments)))
+        .order((sum(comment_days::comments).desc(), articles::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, headline, section_slug, section_name, recent)| Discussed {
+            slug,
+            headline,
+            section_slug,
+            section_name,
+            recent_comments: recent.unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Comment counts for many articles in one query.
+pub fn counts_for(conn: &mut DbConn, article_ids: &[i32]) -> QueryResult<std::collections::HashMap<i32, i64>> {
+    if article_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i32, i32)> = discussions::table
+        .filter(discussions::article_id.eq_any(article_ids))
+        .select((discussions::article_id, discussions::comments))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, n)| (id, i64::from(n))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_count_from_1970() {
+        let at = NaiveDate::from_ymd_opt(1970, 1, 2).unwrap().and_hms_opt(23, 59, 0).unwrap();
+        assert_eq!(day_number(at), 1);
+        let at = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(day_number(at), 20789);
+    }
+}
