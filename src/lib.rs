@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod caching;
+pub mod compression;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -24,7 +25,7 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::UrlencodedError;
-use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::error::AppError;
@@ -62,7 +63,7 @@ pub fn app(
         .wrap(from_fn(caching::revalidate))
         .wrap(security::headers::default_headers(https))
         .wrap(from_fn(head::answer_head))
-        .wrap(Compress::default())
+        .wrap(from_fn(compression::gzip))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .service(routes::stories::home)
         .service(routes::stories::show_article)
