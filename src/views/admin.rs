@@ -104,7 +104,7 @@ impl CommentRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin/dashboard.html")]
+#[template(path = "admin/dashboard.html", whitespace = "minimize")]
 pub struct DashboardPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -113,7 +113,7 @@ pub struct DashboardPage {
 }
 
 #[derive(Template)]
-#[template(path = "admin/queue.html")]
+#[template(path = "admin/queue.html", whitespace = "minimize")]
 pub struct QueuePage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -159,7 +159,7 @@ impl UserRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin/users.html")]
+#[template(path = "admin/users.html", whitespace = "minimize")]
 pub struct UsersPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -179,7 +179,7 @@ pub struct ReportRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin/user.html")]
+#[template(path = "admin/user.html", whitespace = "minimize")]
 pub struct UserPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -217,7 +217,7 @@ pub struct ArticleRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin/articles.html")]
+#[template(path = "admin/articles.html", whitespace = "minimize")]
 pub struct ArticlesPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -228,7 +228,7 @@ pub struct ArticlesPage {
 }
 
 #[derive(Template)]
-#[template(path = "admin/settings.html")]
+#[template(path = "admin/settings.html", whitespace = "minimize")]
 pub struct SettingsPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -286,7 +286,7 @@ pub fn action_label(action: &str) -> &'static str {
 }
 
 #[derive(Template)]
-#[template(path = "admin/log.html")]
+#[template(path = "admin/log.html", whitespace = "minimize")]
 pub struct LogPage {
     pub chrome: Chrome,
     pub nav: AdminNav,
@@ -306,7 +306,7 @@ pub struct PublicLogRow {
 }
 
 #[derive(Template)]
-#[template(path = "moderation.html")]
+#[template(path = "moderation.html", whitespace = "minimize")]
 pub struct PublicLogPage {
     pub chrome: Chrome,
     pub rows: Vec<PublicLogRow>,

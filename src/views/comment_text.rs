@@ -11,27 +11,57 @@ fn ends_url(c: char) -> bool {
 const TRAILING: &[char] = &['.', ',', ';', ':', '!', '?', ')', ']', '}'];
 
 pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
+    // Copies runs of plain text whole; the five escaped characters are ASCII,
+    // so every cut falls on a character boundary.
+    let mut plain_from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..at]);
+        out.push_str(entity);
+        plain_from = at + 1;
     }
+    out.push_str(&text[plain_from..]);
 }
 
-/// Byte offset of the next "http://" or "https://" in `text`, any case.
-fn next_url_start(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    let http = lower.find("http://");
-    let https = lower.find("https://");
-    match (http, https) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+/// Whether an address that starts with http:// or https:// names a host:
+/// letters, digits, dots and hyphens (any script), or an IPv6 literal, after
+/// any user part and before any port. The scheme is already known to be
+/// safe and the address is escaped wherever it goes, so this only decides
+/// whether it looks like a link to a reader.
+fn names_a_host(address: &str) -> bool {
+    let Some((_, rest)) = address.split_once("://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if let Some(literal) = host.strip_prefix('[') {
+        return literal.split(']').next().is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
     }
+    let name = host.split(':').next().unwrap_or("");
+    !name.is_empty()
+        && !name.starts_with(['.', '-'])
+        && name.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+}
+
+/// Byte offset of the next "http://" or "https://" in `text`, any case,
+/// found without copying the text.
+fn next_url_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|b| *b == b'h' || *b == b'H').map(|p| p + from) {
+        let rest = &bytes[at..];
+        let starts = |prefix: &[u8]| rest.len() >= prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix);
+        if starts(b"http://") || starts(b"https://") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -50,7 +80,7 @@ fn push_line(out: &mut String, line: &str) {
                 break;
             }
         }
-        let is_link = url::Url::parse(candidate).is_ok_and(|u| u.host_str().is_some()) && candidate.len() > 8;
+        let is_link = candidate.len() > 8 && names_a_host(candidate);
         if is_link {
             out.push_str("<a href=\"");
             escape_into(out, candidate);
@@ -112,5 +142,11 @@ mod tests {
         let html = render("javascript:alert(1) http://x <script>alert(1)</script>");
         assert!(!html.contains("<script") && !html.contains("href=\"javascript"), "{html}");
         assert!(render("http://").contains("http://") && !render("http://").contains("<a"));
+        for not_a_host in ["http://-x.example", "https://exa_mple.org", "https://user@/path", "http://[zz]/"] {
+            assert!(!render(not_a_host).contains("<a"), "{not_a_host}");
+        }
+        for host in ["https://user@example.org:8443/x", "http://[::1]:8080/", "https://bücher.example/"] {
+            assert!(render(host).contains("<a"), "{host}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::models::search::{MATCH_END, MATCH_START, SearchHit};
 
 /// RFC 3339 in UTC, as feeds and sitemaps want it.
 pub fn rfc3339(when: NaiveDateTime) -> String {
-    when.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    super::time::iso(when)
 }
 
 /// RFC 2822, as RSS wants it.
@@ -163,7 +163,7 @@ pub fn image_mime(url: &str) -> &'static str {
 }
 
 #[derive(Template)]
-#[template(path = "feeds/atom.xml")]
+#[template(path = "feeds/atom.xml", whitespace = "minimize")]
 pub struct AtomFeed {
     pub title: String,
     pub subtitle: String,
@@ -174,7 +174,7 @@ pub struct AtomFeed {
 }
 
 #[derive(Template)]
-#[template(path = "feeds/rss.xml")]
+#[template(path = "feeds/rss.xml", whitespace = "minimize")]
 pub struct RssFeed {
     pub title: String,
     pub description: String,
@@ -191,13 +191,13 @@ pub struct SitemapUrl {
 }
 
 #[derive(Template)]
-#[template(path = "sitemaps/urlset.xml")]
+#[template(path = "sitemaps/urlset.xml", whitespace = "minimize")]
 pub struct UrlSet {
     pub urls: Vec<SitemapUrl>,
 }
 
 #[derive(Template)]
-#[template(path = "sitemaps/index.xml")]
+#[template(path = "sitemaps/index.xml", whitespace = "minimize")]
 pub struct SitemapIndex {
     pub sitemaps: Vec<SitemapUrl>,
 }
@@ -209,7 +209,7 @@ pub struct NewsUrl {
 }
 
 #[derive(Template)]
-#[template(path = "sitemaps/news.xml")]
+#[template(path = "sitemaps/news.xml", whitespace = "minimize")]
 pub struct NewsSitemap {
     pub publication: String,
     pub urls: Vec<NewsUrl>,
@@ -248,7 +248,7 @@ impl SearchResult {
 }
 
 #[derive(Template)]
-#[template(path = "search.html")]
+#[template(path = "search.html", whitespace = "minimize")]
 pub struct SearchPage {
     pub chrome: Chrome,
     pub query: String,

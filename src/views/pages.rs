@@ -6,7 +6,7 @@ use super::discussion::{CommentForm, CommentView, DiscussionView};
 use super::{AuthorView, CardView, Chrome, Moment, Pager};
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "home.html", whitespace = "minimize")]
 pub struct HomePage {
     pub chrome: Chrome,
     pub lead: Option<CardView>,
@@ -47,7 +47,7 @@ pub struct SectionBlock {
 }
 
 #[derive(Template)]
-#[template(path = "article.html")]
+#[template(path = "article.html", whitespace = "minimize")]
 pub struct ArticlePage {
     pub chrome: Chrome,
     pub article: ArticleView,
@@ -84,7 +84,7 @@ pub struct TagView {
 /// Section, author and tag pages: a heading, an introduction and a
 /// paginated list of stories.
 #[derive(Template)]
-#[template(path = "list.html")]
+#[template(path = "list.html", whitespace = "minimize")]
 pub struct ListPage {
     pub chrome: Chrome,
     /// "Section", "Author" or "Topic", shown above the heading.
@@ -97,7 +97,7 @@ pub struct ListPage {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "error.html", whitespace = "minimize")]
 pub struct ErrorPage {
     pub chrome: Chrome,
     pub status: u16,
@@ -126,7 +126,7 @@ impl FieldErrors {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/login.html")]
+#[template(path = "accounts/login.html", whitespace = "minimize")]
 pub struct LoginPage {
     pub chrome: Chrome,
     pub next: String,
@@ -137,7 +137,7 @@ pub struct LoginPage {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/signup.html")]
+#[template(path = "accounts/signup.html", whitespace = "minimize")]
 pub struct SignupPage {
     pub chrome: Chrome,
     pub next: String,
@@ -149,7 +149,7 @@ pub struct SignupPage {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/account.html")]
+#[template(path = "accounts/account.html", whitespace = "minimize")]
 pub struct AccountPage {
     pub chrome: Chrome,
     pub username: String,
@@ -163,7 +163,7 @@ pub struct AccountPage {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/replies.html")]
+#[template(path = "accounts/replies.html", whitespace = "minimize")]
 pub struct RepliesPage {
     pub chrome: Chrome,
     pub replies: Vec<ReplyView>,
@@ -213,7 +213,7 @@ fn excerpt(text: &str, limit: usize) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/deleted.html")]
+#[template(path = "accounts/deleted.html", whitespace = "minimize")]
 pub struct AccountDeletedPage {
     pub chrome: Chrome,
 }
@@ -225,7 +225,7 @@ pub struct ArticleLink {
 }
 
 #[derive(Template)]
-#[template(path = "comments/reply.html")]
+#[template(path = "comments/reply.html", whitespace = "minimize")]
 pub struct ReplyPage {
     pub chrome: Chrome,
     pub article: ArticleLink,
@@ -235,14 +235,14 @@ pub struct ReplyPage {
 
 /// The comment form alone, for when the page around it cannot be built.
 #[derive(Template)]
-#[template(path = "comments/retry.html")]
+#[template(path = "comments/retry.html", whitespace = "minimize")]
 pub struct RetryPage {
     pub chrome: Chrome,
     pub form: CommentForm,
 }
 
 #[derive(Template)]
-#[template(path = "comments/edit.html")]
+#[template(path = "comments/edit.html", whitespace = "minimize")]
 pub struct EditCommentPage {
     pub chrome: Chrome,
     pub article: ArticleLink,
@@ -251,7 +251,7 @@ pub struct EditCommentPage {
 }
 
 #[derive(Template)]
-#[template(path = "comments/report.html")]
+#[template(path = "comments/report.html", whitespace = "minimize")]
 pub struct ReportPage {
     pub chrome: Chrome,
     pub article: ArticleLink,
@@ -273,7 +273,7 @@ impl ReportPage {
 }
 
 #[derive(Template)]
-#[template(path = "comments/delete.html")]
+#[template(path = "comments/delete.html", whitespace = "minimize")]
 pub struct DeleteCommentPage {
     pub chrome: Chrome,
     pub article: ArticleLink,

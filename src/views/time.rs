@@ -1,7 +1,7 @@
 //! How times are shown: relative for reading ("3 hours ago"), absolute in
 //! `<time datetime>` for machines and tooltips.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{Datelike, NaiveDateTime, TimeDelta, Timelike};
 
 #[derive(Clone, Debug)]
 pub struct Moment {
@@ -15,12 +15,44 @@ pub struct Moment {
 
 impl Moment {
     pub fn new(when: NaiveDateTime, now: NaiveDateTime) -> Moment {
-        Moment {
-            iso: when.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            relative: relative(when, now),
-            absolute: when.format("%-d %B %Y at %H:%M UTC").to_string(),
-        }
+        Moment { iso: iso(when), relative: relative(when, now), absolute: absolute(when) }
     }
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+];
+
+fn month_name(when: NaiveDateTime) -> &'static str {
+    MONTHS[when.month0() as usize % 12]
+}
+
+// Written out by hand rather than with strftime patterns: a discussion page
+// formats three of these per comment, and parsing the pattern each time
+// cost more than the rest of the comment's markup.
+
+/// "2026-11-27T16:05:00Z"
+pub fn iso(when: NaiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        when.year(),
+        when.month(),
+        when.day(),
+        when.hour(),
+        when.minute(),
+        when.second()
+    )
+}
+
+/// "27 November 2026 at 16:05 UTC"
+fn absolute(when: NaiveDateTime) -> String {
+    format!("{} {} {:04} at {:02}:{:02} UTC", when.day(), month_name(when), when.year(), when.hour(), when.minute())
+}
+
+/// "27 November 2026"
+pub fn date(when: NaiveDateTime) -> String {
+    format!("{} {} {:04}", when.day(), month_name(when), when.year())
 }
 
 /// Describes how long ago `when` was, the way a newspaper would.
@@ -42,7 +74,7 @@ pub fn relative(when: NaiveDateTime, now: NaiveDateTime) -> String {
         _ if days < 7 => format!("{days} days ago"),
         _ if days < 14 => "a week ago".into(),
         _ if days < 30 => format!("{} weeks ago", days / 7),
-        _ => when.format("%-d %B %Y").to_string(),
+        _ => date(when),
     }
 }
 
@@ -65,5 +97,9 @@ mod tests {
         assert_eq!(relative(at(15, 0) - TimeDelta::days(3), now), "3 days ago");
         assert_eq!(relative(at(15, 0) - TimeDelta::days(60), now), "28 September 2026");
         assert_eq!(Moment::new(at(16, 5), now).iso, "2026-11-27T16:05:00Z");
+        assert_eq!(Moment::new(at(16, 5), now).absolute, "27 November 2026 at 16:05 UTC");
+        let early = NaiveDate::from_ymd_opt(987, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap();
+        assert_eq!(Moment::new(early, now).iso, early.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        assert_eq!(date(early), early.format("%-d %B %Y").to_string());
     }
 }
