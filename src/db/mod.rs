@@ -318,6 +318,8 @@ fn migrate(conn: &mut DbConn) -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A write transaction that may read before it writes. On SQLite it starts
 /// with BEGIN IMMEDIATE so it takes the write lock up front: a deferred
 /// transaction that upgrades from read to write fails with SQLITE_BUSY
@@ -333,10 +335,22 @@ where
     if nested {
         return conn.transaction(work);
     }
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+    // One writer at a time inside this process, waiting on a mutex: SQLite
+    // would make the others retry in its busy handler, sleeping 1, 2, 5, 10…
+    // milliseconds between tries, which under a burst of comments turned
+    // queueing into 100 ms stalls. Other processes (the command line) still
+    // meet busy_timeout. PostgreSQL has its own row locks.
+    let _writer = match conn {
+        DbConn::Sqlite(c) => {
+            let guard = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(guard)
+        }
+        DbConn::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     match work(conn) {
         Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
             Ok(()) => Ok(value),

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::rate_limit::{self, Limited};
 use crate::config::RateRule;
+use crate::db::DbConn;
 use crate::db::schema::{comments, users};
-use crate::db::{DbConn, write_transaction};
 
 pub const MAX_DEPTH: i32 = 3;
 pub const MAX_BODY_CHARS: usize = 5000;
@@ -212,25 +212,23 @@ impl Comment {
             .load(conn)
     }
 
-    /// Counts the post against the author's rate limit and stores it, in one
-    /// write transaction; a limited post stores nothing.
-    pub fn post(conn: &mut DbConn, new: NewComment<'_>, limit: RateRule) -> QueryResult<Result<i32, Limited>> {
-        write_transaction(conn, |conn| {
-            if let Err(limited) = rate_limit::check(conn, &format!("comment:{}", new.user_id), limit, new.now)? {
-                return Ok(Err(limited));
-            }
-            Comment::insert_with_reason(
-                conn,
-                new.article_id,
-                new.user_id,
-                new.placement,
-                new.body,
-                new.status,
-                new.hold_reason,
-                new.now,
-            )
-            .map(Ok)
-        })
+    /// Counts the post against the author's rate limit and stores it, inside
+    /// the caller's write transaction; a limited post stores nothing.
+    pub fn post_within(conn: &mut DbConn, new: NewComment<'_>, limit: RateRule) -> QueryResult<Result<i32, Limited>> {
+        if let Err(limited) = rate_limit::check_within(conn, &format!("comment:{}", new.user_id), limit, new.now)? {
+            return Ok(Err(limited));
+        }
+        Comment::insert_with_reason(
+            conn,
+            new.article_id,
+            new.user_id,
+            new.placement,
+            new.body,
+            new.status,
+            new.hold_reason,
+            new.now,
+        )
+        .map(Ok)
     }
 }
 

@@ -30,26 +30,35 @@ fn micros(at: NaiveDateTime) -> i64 {
 
 /// Counts one event against `key`; refuses it when the rule's burst is used up.
 pub fn check(conn: &mut DbConn, key: &str, rule: RateRule, now: NaiveDateTime) -> QueryResult<Result<(), Limited>> {
+    write_transaction(conn, |conn| check_within(conn, key, rule, now))
+}
+
+/// [`check`] inside the caller's write transaction (which must be one, so
+/// the read and the write that follows cannot interleave with another's).
+pub fn check_within(
+    conn: &mut DbConn,
+    key: &str,
+    rule: RateRule,
+    now: NaiveDateTime,
+) -> QueryResult<Result<(), Limited>> {
     let interval = rule.interval.as_micros() as i64;
     let tolerance = interval * i64::from(rule.burst.saturating_sub(1));
     let now = micros(now);
-    write_transaction(conn, |conn| {
-        let stored: Option<i64> = rate_limits::table.find(key).select(rate_limits::tat_us).first(conn).optional()?;
-        let tat = stored.unwrap_or(now).max(now);
-        if tat - now > tolerance {
-            let wait = (tat - now - tolerance) as u64;
-            return Ok(Err(Limited { retry_after: Duration::from_micros(wait) }));
-        }
-        let next = tat + interval;
-        if stored.is_some() {
-            diesel::update(rate_limits::table.find(key)).set(rate_limits::tat_us.eq(next)).execute(conn)?;
-        } else {
-            diesel::insert_into(rate_limits::table)
-                .values((rate_limits::key.eq(key), rate_limits::tat_us.eq(next)))
-                .execute(conn)?;
-        }
-        Ok(Ok(()))
-    })
+    let stored: Option<i64> = rate_limits::table.find(key).select(rate_limits::tat_us).first(conn).optional()?;
+    let tat = stored.unwrap_or(now).max(now);
+    if tat - now > tolerance {
+        let wait = (tat - now - tolerance) as u64;
+        return Ok(Err(Limited { retry_after: Duration::from_micros(wait) }));
+    }
+    let next = tat + interval;
+    if stored.is_some() {
+        diesel::update(rate_limits::table.find(key)).set(rate_limits::tat_us.eq(next)).execute(conn)?;
+    } else {
+        diesel::insert_into(rate_limits::table)
+            .values((rate_limits::key.eq(key), rate_limits::tat_us.eq(next)))
+            .execute(conn)?;
+    }
+    Ok(Ok(()))
 }
 
 /// Forgets keys whose allowance has fully recovered.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::stories::{ArticleQuery, article_page, draft_key};
 use super::{path_id, render, render_with_status, see_other};
-use crate::db::DbConn;
+use crate::db::{DbConn, write_transaction};
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
 use crate::models::discussion::Discussion;
@@ -197,9 +197,12 @@ async fn try_post(
     let slug_owned = slug.to_string();
     let limit = state.config.limits.comment_per_user;
     let now = now();
+    // One write transaction from the checks to the insert: what was checked
+    // (the discussion open, the parent still there) still holds when the
+    // comment is stored, and the database is written once.
     let outcome = state
         .db
-        .run(move |conn| {
+        .run(move |conn| write_transaction(conn, |conn| {
             let (article, _) = Article::published_by_slug(conn, &slug_owned, now)?.ok_or(AppError::NotFound)?;
             let settings = SiteSettings::load(conn)?;
             if !settings.accepts_comments(article.comments_open, article.published_at, now) {
@@ -240,7 +243,7 @@ async fn try_post(
                 hold_reason: hold_reason.as_deref(),
                 now,
             };
-            match Comment::post(conn, new, limit)? {
+            match Comment::post_within(conn, new, limit)? {
                 Ok(id) => {
                     let stored = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
                     let page = Discussion::page_of(conn, &stored)?;
@@ -259,10 +262,15 @@ async fn try_post(
                     Ok(Err(refusal))
                 }
             }
-        })
+        }))
         .await?;
     Ok(outcome.map(|(article_id, location)| {
-        viewer.session.remove(&draft_key(article_id));
+        // Removing an entry marks the session changed even when it had none,
+        // which would cost a write: only forget a draft that is there.
+        let key = draft_key(article_id);
+        if viewer.session.get::<String>(&key).ok().flatten().is_some() {
+            viewer.session.remove(&key);
+        }
         location
     }))
 }
