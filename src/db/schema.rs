@@ -60,6 +60,8 @@ diesel::table! {
         article_id -> Integer,
         author_id -> Integer,
         position -> Integer,
+        /// The article's, kept equal by triggers (for author pages).
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -75,6 +77,8 @@ diesel::table! {
     article_tags (article_id, tag_id) {
         article_id -> Integer,
         tag_id -> Integer,
+        /// The article's, kept equal by triggers (for topic pages).
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -93,6 +97,7 @@ diesel::table! {
         ban_reason -> Nullable<Text>,
         deleted_at -> Nullable<Timestamp>,
         replies_seen_at -> Nullable<Timestamp>,
+        unseen_replies -> Integer,
     }
 }
 
@@ -228,5 +233,4 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     articles::headline,
     sections::slug,
     sections::name,
-    comment_days::article_id,
 );

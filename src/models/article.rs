@@ -2,8 +2,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Timestamp};
 
-use super::{Author, Page, page_count};
 use super::discussion::Figures;
+use super::{Author, Page, page_count};
 use crate::db::schema::{article_authors, article_tags, articles, discussions, sections};
 use crate::db::{DbConn, MultiBackend};
 
@@ -80,6 +80,57 @@ pub enum CardFilter {
 
 type CardQuery<'a> = diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<articles::table, sections::table>, MultiBackend>;
 
+/// For an author's or a topic's list, the ids of its newest published
+/// stories, read in order from the byline's or tag's own index (see the
+/// `listing_dates` migration): a page costs the same however many stories
+/// the list holds. None for the lists that `published_cards` reads directly.
+fn newest_listed(
+    conn: &mut DbConn,
+    filter: &CardFilter,
+    now: NaiveDateTime,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Option<Vec<i32>>> {
+    match *filter {
+        CardFilter::Author(id) => article_authors::table
+            .filter(article_authors::author_id.eq(id))
+            .filter(article_authors::published_at.le(now))
+            .order((article_authors::published_at.desc(), article_authors::article_id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(article_authors::article_id)
+            .load(conn)
+            .map(Some),
+        CardFilter::Tag(id) => article_tags::table
+            .filter(article_tags::tag_id.eq(id))
+            .filter(article_tags::published_at.le(now))
+            .order((article_tags::published_at.desc(), article_tags::article_id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(article_tags::article_id)
+            .load(conn)
+            .map(Some),
+        CardFilter::All | CardFilter::Section(_) => Ok(None),
+    }
+}
+
+/// How many published stories a list holds (an index count).
+fn listed_count(conn: &mut DbConn, filter: &CardFilter, now: NaiveDateTime) -> QueryResult<i64> {
+    match *filter {
+        CardFilter::Author(id) => article_authors::table
+            .filter(article_authors::author_id.eq(id))
+            .filter(article_authors::published_at.le(now))
+            .count()
+            .get_result(conn),
+        CardFilter::Tag(id) => article_tags::table
+            .filter(article_tags::tag_id.eq(id))
+            .filter(article_tags::published_at.le(now))
+            .count()
+            .get_result(conn),
+        CardFilter::All | CardFilter::Section(_) => published_cards(filter, now).count().get_result(conn),
+    }
+}
+
 fn published_cards<'a>(filter: &CardFilter, now: NaiveDateTime) -> CardQuery<'a> {
     let query = articles::table.inner_join(sections::table).into_boxed().filter(articles::published_at.le(now));
     match *filter {
@@ -100,6 +151,13 @@ fn published_cards<'a>(filter: &CardFilter, now: NaiveDateTime) -> CardQuery<'a>
 struct IdRow {
     #[diesel(sql_type = Integer)]
     id: i32,
+}
+
+/// An id that may be missing (a section with fewer stories than asked for).
+#[derive(QueryableByName)]
+struct MaybeIdRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+    id: Option<i32>,
 }
 
 impl Article {
@@ -151,7 +209,11 @@ impl Article {
         now: NaiveDateTime,
         limit: i64,
     ) -> QueryResult<Vec<(Article, super::Section)>> {
-        published_cards(filter, now)
+        let query = match newest_listed(conn, filter, now, 0, limit)? {
+            Some(ids) => published_cards(&CardFilter::All, now).filter(articles::id.eq_any(ids)),
+            None => published_cards(filter, now),
+        };
+        query
             .order((articles::published_at.desc(), articles::id.desc()))
             .limit(limit)
             .select((Article::as_select(), super::Section::as_select()))
@@ -279,12 +341,19 @@ impl ArticleCard {
         number: i64,
         per_page: i64,
     ) -> QueryResult<Option<Page<ArticleCard>>> {
-        let total: i64 = published_cards(filter, now).count().get_result(conn)?;
+        let total = listed_count(conn, filter, now)?;
         let total_pages = page_count(total, per_page);
         if number < 1 || number > total_pages {
             return Ok(None);
         }
-        let items = ArticleCard::load(conn, published_cards(filter, now), (number - 1) * per_page, per_page)?;
+        let offset = (number - 1) * per_page;
+        let items = match newest_listed(conn, filter, now, offset, per_page)? {
+            Some(ids) => {
+                let query = published_cards(&CardFilter::All, now).filter(articles::id.eq_any(ids));
+                ArticleCard::load(conn, query, 0, per_page)?
+            }
+            None => ArticleCard::load(conn, published_cards(filter, now), offset, per_page)?,
+        };
         Ok(Some(Page { items, number, total_pages }))
     }
 
@@ -293,32 +362,48 @@ impl ArticleCard {
         ArticleCard::load(conn, published_cards(&CardFilter::All, now), 0, limit)
     }
 
-    /// The newest `per_section` stories of every section, in two queries: a
-    /// window function picks the ids, then the cards load together.
+    /// The newest `per_section` stories of every section: each section's
+    /// read from its (section, published) index, so the cost follows the
+    /// sections, not the archive (a window over every article took 23 ms at
+    /// 10,000 stories). PostgreSQL says it with LATERAL; SQLite, which has
+    /// none, with one correlated lookup per section and rank.
     pub fn latest_per_section(
         conn: &mut DbConn,
         now: NaiveDateTime,
         per_section: i32,
     ) -> QueryResult<Vec<ArticleCard>> {
-        let sql = match conn {
-            DbConn::Sqlite(_) => {
-                "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY section_id \
-                 ORDER BY published_at DESC, id DESC) AS rank FROM articles WHERE published_at <= ?) \
-                 AS ranked WHERE rank <= ?"
-            }
-            DbConn::Pg(_) => {
-                "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY section_id \
-                 ORDER BY published_at DESC, id DESC) AS rank FROM articles WHERE published_at <= $1) \
-                 AS ranked WHERE rank <= $2"
-            }
-        };
-        let ids: Vec<i32> = diesel::sql_query(sql)
+        let ids: Vec<i32> = match conn {
+            DbConn::Pg(_) => diesel::sql_query(
+                "SELECT newest.id FROM sections s CROSS JOIN LATERAL \
+                 (SELECT a.id FROM articles a WHERE a.section_id = s.id AND a.published_at <= $1 \
+                  ORDER BY a.published_at DESC, a.id DESC LIMIT $2) AS newest",
+            )
             .bind::<Timestamp, _>(now)
             .bind::<Integer, _>(per_section)
             .load::<IdRow>(conn)?
             .into_iter()
             .map(|row| row.id)
-            .collect();
+            .collect(),
+            DbConn::Sqlite(_) => {
+                let ranks: Vec<String> = (0..per_section.max(0))
+                    .map(|rank| {
+                        format!(
+                            "SELECT (SELECT a.id FROM articles a WHERE a.section_id = s.id AND a.published_at <= ?1 \
+                             ORDER BY a.published_at DESC, a.id DESC LIMIT 1 OFFSET {rank}) AS id FROM sections s"
+                        )
+                    })
+                    .collect();
+                if ranks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::sql_query(ranks.join(" UNION ALL "))
+                    .bind::<Timestamp, _>(now)
+                    .load::<MaybeIdRow>(conn)?
+                    .into_iter()
+                    .filter_map(|row| row.id)
+                    .collect()
+            }
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }

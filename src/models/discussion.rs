@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use super::comment::{Comment, CommentAuthor, HELD, PUBLISHED, REMOVED, ThreadEntry};
 use super::page_count;
 use crate::db::DbConn;
-use crate::db::schema::{articles, comment_days, comments, discussions, sections, users};
+use crate::db::schema::{comments, discussions, users};
 
 pub const TOP_LEVEL_PER_PAGE: i64 = 50;
 /// At most this many editors' picks head a discussion.
@@ -37,7 +37,12 @@ pub struct Figures {
 
 impl Figures {
     pub fn of(conn: &mut DbConn, article_id: i32) -> QueryResult<Figures> {
-        discussions::table.find(article_id).select(Figures::as_select()).first(conn).optional().map(Option::unwrap_or_default)
+        discussions::table
+            .find(article_id)
+            .select(Figures::as_select())
+            .first(conn)
+            .optional()
+            .map(Option::unwrap_or_default)
     }
 
     /// Pages of threads, at least one.
@@ -202,13 +207,18 @@ pub fn day_number(at: NaiveDateTime) -> i32 {
 }
 
 /// An article in the "Most discussed" list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
 pub struct Discussed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub slug: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub headline: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub section_slug: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub section_name: String,
     /// Comments posted in the window (and still shown).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub recent_comments: i64,
 }
 
@@ -217,28 +227,29 @@ pub struct Discussed {
 /// per-day counts, so the cost follows the stories discussed, not the
 /// comments posted.
 pub fn most_discussed(conn: &mut DbConn, days: i32, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Discussed>> {
-    use diesel::dsl::sum;
-    let since = day_number(now) - (days - 1);
-    let rows: Vec<(String, String, String, String, Option<i64>)> = comment_days::table
-        .inner_join(articles::table.inner_join(sections::table))
-        .filter(comment_days::day.ge(since))
-        .filter(articles::published_at.le(now))
-        .group_by((articles::id, articles::slug, articles::headline, sections::slug, sections::name))
-        .having(sum(comment_days::comments).gt(0))
-        .select((articles::slug, articles::headline, sections::slug, sections::name, sum(comment_days::comments)))
-        .order((sum(comment_days::comments).desc(), articles::id.desc()))
-        .limit(limit)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, headline, section_slug, section_name, recent)| Discussed {
-            slug,
-            headline,
-            section_slug,
-            section_name,
-            recent_comments: recent.unwrap_or(0),
-        })
-        .collect())
+    use diesel::sql_types::{BigInt, Integer, Timestamp};
+    // Summed first, over the week's rows of the (day, article, comments)
+    // index alone, then joined: written out so no planner can choose to
+    // walk every article instead (SQLite did, without statistics).
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
+             FROM (SELECT article_id, SUM(comments) AS n FROM comment_days WHERE day >= ? GROUP BY article_id) AS t \
+             JOIN articles a ON a.id = t.article_id JOIN sections s ON s.id = a.section_id \
+             WHERE t.n > 0 AND a.published_at <= ? ORDER BY t.n DESC, a.id DESC LIMIT ?"
+        }
+        DbConn::Pg(_) => {
+            "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
+             FROM (SELECT article_id, SUM(comments) AS n FROM comment_days WHERE day >= $1 GROUP BY article_id) AS t \
+             JOIN articles a ON a.id = t.article_id JOIN sections s ON s.id = a.section_id \
+             WHERE t.n > 0 AND a.published_at <= $2 ORDER BY t.n DESC, a.id DESC LIMIT $3"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<Integer, _>(day_number(now) - (days - 1))
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
 }
 
 /// Comment counts for many articles in one query.

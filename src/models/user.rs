@@ -47,6 +47,9 @@ pub struct User {
     pub deleted_at: Option<NaiveDateTime>,
     /// When they last marked the replies to their comments as read.
     pub replies_seen_at: Option<NaiveDateTime>,
+    /// Replies to them since then, kept by triggers (see the
+    /// `unseen_reply_counts` migration).
+    pub unseen_replies: i32,
 }
 
 /// How long a ban lasts.

@@ -57,6 +57,7 @@ impl FromRequest for Viewer {
         // The admin scope's guard and the handler both ask: look up once.
         let cached = request.extensions().get::<LoadedUser>().cloned();
         let request = request.clone();
+        let now = crate::state::now();
         Box::pin(async move {
             if let Some(LoadedUser(user, unseen_replies)) = cached {
                 return Ok(Viewer { user, unseen_replies, session });
@@ -64,24 +65,21 @@ impl FromRequest for Viewer {
             let user_id = session.get::<i32>(USER_ID).ok().flatten();
             let (user, unseen_replies) = match (user_id, state) {
                 (Some(id), Some(state)) => {
-                    let now = crate::state::now();
                     let loaded = state
                         .db
                         .run(move |conn| {
                             let Some(user) = User::by_id(conn, id)?.filter(|u| u.may_sign_in(now)) else {
                                 return Ok(None);
                             };
-                            // The header's count is a nicety: a page must not fail for it.
-                            let unseen = replies::unseen(conn, &user).unwrap_or_else(|error| {
-                                tracing::warn!(%error, "could not count new replies");
-                                0
-                            });
+                            let unseen = replies::unseen(&user);
                             Ok(Some((user, unseen)))
                         })
                         .await?;
                     if loaded.is_none() {
                         // The account is gone, deleted or banned: so is the session.
                         session.purge();
+                    } else {
+                        super::session_store::renew_hourly(&session, now);
                     }
                     loaded.map_or((None, 0), |(user, unseen)| (Some(user), unseen))
                 }
@@ -153,6 +151,7 @@ pub async fn require_staff(
 pub fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
     session.renew();
     session.insert(USER_ID, user.id).map_err(|e| AppError::Internal(e.to_string()))?;
+    super::session_store::renew_hourly(session, crate::state::now());
     csrf::token(session);
     Ok(())
 }

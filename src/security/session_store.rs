@@ -9,12 +9,26 @@ use chrono::TimeDelta;
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
 
-use crate::db::Database;
+use crate::db::{Database, write_transaction};
 use crate::models::session::SessionRow;
 use crate::state::now;
 
 /// The session entry that holds the logged-in user's id.
 pub const USER_ID: &str = "uid";
+
+/// The hour (since 1970) a logged-in session's expiry was last pushed
+/// forward. Pages that change nothing in the session write nothing; once
+/// this is an hour old the next page renews it, which stores the session
+/// with a new idle expiry and sends the cookie again with a new Max-Age.
+pub const RENEWED: &str = "renewed";
+
+/// Marks a logged-in session for renewal when its last one is an hour old.
+pub fn renew_hourly(session: &actix_session::Session, now: chrono::NaiveDateTime) {
+    let hour = now.and_utc().timestamp() / 3600;
+    if session.get::<i64>(RENEWED).ok().flatten().is_none_or(|last| last < hour) {
+        let _ = session.insert(RENEWED, hour);
+    }
+}
 
 /// Sessions without a user (someone who opened the log-in form) live this long.
 const ANONYMOUS_LIFETIME: TimeDelta = TimeDelta::hours(12);
@@ -57,7 +71,11 @@ impl DbSessionStore {
             if user.is_some() { (ttl, self.lifetime) } else { (ANONYMOUS_LIFETIME, ANONYMOUS_LIFETIME) };
         let now = now();
         self.db
-            .run(move |conn| Ok(SessionRow::insert(conn, &id, user, &text, now, now + idle, now + lifetime)?))
+            .run(move |conn| {
+                Ok(write_transaction(conn, |conn| {
+                    SessionRow::insert(conn, &id, user, &text, now, now + idle, now + lifetime)
+                })?)
+            })
             .await
             .map_err(|e| anyhow::anyhow!(e.to_string()))?;
         SessionKey::try_from(key).map_err(|e| anyhow::anyhow!(e.to_string()))
@@ -96,7 +114,9 @@ impl SessionStore for DbSessionStore {
         let expires = now() + idle;
         let updated = self
             .db
-            .run(move |conn| Ok(SessionRow::update_state(conn, &id, user, &text, expires)?))
+            .run(move |conn| {
+                Ok(write_transaction(conn, |conn| SessionRow::update_state(conn, &id, user, &text, expires))?)
+            })
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))?;
         if updated {
@@ -112,13 +132,16 @@ impl SessionStore for DbSessionStore {
         let id = row_id(key.as_ref());
         let expires = now() + ttl(ttl_);
         self.db
-            .run(move |conn| Ok(SessionRow::extend(conn, &id, expires, EXTEND_SLACK)?))
+            .run(move |conn| Ok(write_transaction(conn, |conn| SessionRow::extend(conn, &id, expires, EXTEND_SLACK))?))
             .await
             .map_err(|e| anyhow::anyhow!(e.to_string()))
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(key.as_ref());
-        self.db.run(move |conn| Ok(SessionRow::delete(conn, &id)?)).await.map_err(|e| anyhow::anyhow!(e.to_string()))
+        self.db
+            .run(move |conn| Ok(write_transaction(conn, |conn| SessionRow::delete(conn, &id))?))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.to_string()))
     }
 }

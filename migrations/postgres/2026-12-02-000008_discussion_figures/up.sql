@@ -28,7 +28,7 @@ CREATE TABLE comment_days (
     comments   INTEGER NOT NULL,
     PRIMARY KEY (article_id, day)
 );
-CREATE INDEX comment_days_day ON comment_days (day);
+CREATE INDEX comment_days_day ON comment_days (day, article_id, comments);
 
 -- The figures for what is already there.
 INSERT INTO discussions (article_id) SELECT id FROM articles;
