@@ -189,6 +189,47 @@ async fn idle_and_too_old_sessions_end_and_are_swept(backend: Backend) {
     assert!(fresh.logged_in_as().await.is_some());
 }
 
+/// Reading pages writes nothing and sends no cookie; once an hour the next
+/// page pushes the session's idle expiry forward and sends the cookie again.
+async fn page_views_write_nothing_until_the_hourly_renewal(backend: Backend) {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::sessions;
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let reader = app.reader("quiet_reader").await;
+    let id = User::by_username(&mut app.conn(), "quiet_reader").unwrap().unwrap().id;
+    let row = || -> (String, chrono::NaiveDateTime) {
+        sessions::table
+            .filter(sessions::user_id.eq(id))
+            .select((sessions::state, sessions::expires_at))
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let before = row();
+    for path in ["/", "/articles/sea-wall-repairs-row", "/account", "/sections/local"] {
+        let response = reader.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}: the cookie is not sent again");
+    }
+    assert_eq!(row(), before, "the session row was not written");
+
+    // As if the last renewal were long ago and the session near its idle end.
+    let mut state: std::collections::HashMap<String, String> = serde_json::from_str(&before.0).unwrap();
+    assert!(state.contains_key("renewed"), "log-in marks the renewal: {state:?}");
+    state.insert("renewed".into(), "0".into());
+    let soon = newsdesk::state::now() + chrono::TimeDelta::hours(1);
+    diesel::update(sessions::table.filter(sessions::user_id.eq(id)))
+        .set((sessions::state.eq(serde_json::to_string(&state).unwrap()), sessions::expires_at.eq(soon)))
+        .execute(&mut *app.conn())
+        .unwrap();
+    let response = reader.get("/").await;
+    let cookie = response.headers().get("set-cookie").expect("renewed: the cookie again").to_str().unwrap();
+    assert!(cookie.to_lowercase().contains("max-age="), "{cookie}");
+    let (_, expires) = row();
+    assert!(expires > newsdesk::state::now() + chrono::TimeDelta::days(13), "a new idle expiry: {expires}");
+    assert!(reader.get("/").await.headers().get("set-cookie").is_none(), "then quiet again");
+    assert_eq!(reader.logged_in_as().await.as_deref(), Some("quiet_reader"));
+}
+
 async fn log_in_returns_to_a_same_site_path_only(backend: Backend) {
     let Some(app) = TestApp::with_demo(backend).await else { return };
     app.reader("traveller").await;
@@ -321,6 +362,7 @@ on_both_backends!(
     log_out_revokes_the_session_on_the_server,
     changing_the_password_ends_the_other_sessions,
     idle_and_too_old_sessions_end_and_are_swept,
+    page_views_write_nothing_until_the_hourly_renewal,
     log_in_returns_to_a_same_site_path_only,
     the_header_offers_log_in_that_comes_back,
 );

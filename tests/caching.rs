@@ -12,6 +12,12 @@ fn header(response: &reqwest::Response, name: &str) -> String {
     response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
+/// Every Vary header's names, lower-cased (a list may come in several fields).
+fn vary(response: &reqwest::Response) -> String {
+    let values: Vec<&str> = response.headers().get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+    values.join(", ").to_lowercase()
+}
+
 /// GET `path` with no cookies, offering `tag` as the copy already held.
 async fn conditional(app: &TestApp, path: &str, tag: &str) -> reqwest::Response {
     reqwest::Client::new().get(app.url(path)).header("If-None-Match", tag).send().await.expect("answered")
@@ -96,7 +102,50 @@ async fn head_requests_answer_like_get(backend: Backend) {
     }
 }
 
+/// Text answers go gzipped to clients that take gzip, with the same
+/// validator, and plain to those that do not; caches are told they vary.
+async fn text_answers_are_gzipped_for_clients_that_ask(backend: Backend) {
+    use std::io::Read;
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let client = reqwest::Client::new();
+    let (_, home) = app.page("/").await;
+    let stylesheet = attrs(&html(&home), "link[rel=stylesheet]", "href").remove(0);
+    for path in ["/feed.atom", stylesheet.as_str(), FLAGSHIP] {
+        let plain = client.get(app.url(path)).send().await.unwrap();
+        assert!(header(&plain, "content-encoding").is_empty(), "{path}: plain without Accept-Encoding");
+        assert!(vary(&plain).contains("accept-encoding"), "{path}: Vary");
+        let plain_tag = header(&plain, "etag");
+        let plain_body = plain.bytes().await.unwrap();
+        let packed = client.get(app.url(path)).header("Accept-Encoding", "br, gzip;q=0.8").send().await.unwrap();
+        assert_eq!(header(&packed, "content-encoding"), "gzip", "{path}");
+        assert!(vary(&packed).contains("accept-encoding"), "{path}: Vary");
+        if path != FLAGSHIP {
+            // The article page's relative times may turn over between the two.
+            assert_eq!(header(&packed, "etag"), plain_tag, "{path}: one validator for both encodings");
+        }
+        let length: usize = header(&packed, "content-length").parse().unwrap();
+        let bytes = packed.bytes().await.unwrap();
+        assert_eq!(bytes.len(), length);
+        assert!(bytes.len() * 2 < plain_body.len(), "{path}: {} of {} bytes", bytes.len(), plain_body.len());
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut unpacked).unwrap();
+        if path != FLAGSHIP {
+            assert_eq!(unpacked, plain_body, "{path}: the same bytes once unpacked");
+        } else {
+            assert!(String::from_utf8(unpacked).unwrap().contains("</html>"));
+        }
+        // HEAD announces the length GET would send.
+        let head = client.head(app.url(path)).header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(header(&head, "content-length"), length.to_string(), "{path}");
+    }
+    let refused = client.get(app.url("/feed.atom")).header("Accept-Encoding", "gzip;q=0, br").send().await.unwrap();
+    assert!(header(&refused, "content-encoding").is_empty(), "q=0 refuses gzip");
+    let small = client.get(app.url("/robots.txt")).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert!(header(&small, "content-encoding").is_empty(), "a few hundred bytes go as they are");
+}
+
 on_both_backends!(
+    text_answers_are_gzipped_for_clients_that_ask,
     head_requests_answer_like_get,
     pages_answer_304_until_they_change,
     personal_pages_are_private,

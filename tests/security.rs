@@ -965,7 +965,9 @@ async fn security_headers_and_cookie_flags(backend: Backend) {
             .unwrap_or_else(|| panic!("HSTS max-age: {hsts}"));
         assert!(max_age >= 15_552_000, "HSTS for at least 180 days: {hsts}");
     }
-    let response = browser.get("/login").await;
+    // A browser that has no session yet: one that has already been given
+    // its cookie is not sent it again while nothing in the session changes.
+    let response = https.browser().get("/login").await;
     let cookies = set_cookies(&response);
     assert_eq!(cookies.len(), 1, "one cookie: {cookies:?}");
     let (name, flags) = &cookies[0];
