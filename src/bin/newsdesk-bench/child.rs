@@ -76,10 +76,7 @@ impl Captured {
         let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
         let mut lines = head.lines();
         let status = lines.next().and_then(|l| l.trim().parse().ok()).ok_or("no status in the capture")?;
-        let headers = lines
-            .filter_map(|l| l.split_once(": "))
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
+        let headers = lines.filter_map(|l| l.split_once(": ")).map(|(n, v)| (n.to_string(), v.to_string())).collect();
         Ok(Captured { status, headers, body: bytes[split + 2..].to_vec() })
     }
 }

@@ -115,7 +115,8 @@ const ENDINGS: [&str; 10] = [
 
 /// A reader's comment, varied by `n`, about 120 characters.
 fn comment_text(n: u64) -> String {
-    let pick = |list: &[&'static str], salt: u64| list[((n.wrapping_mul(2654435761) >> salt) % list.len() as u64) as usize];
+    let pick =
+        |list: &[&'static str], salt: u64| list[((n.wrapping_mul(2654435761) >> salt) % list.len() as u64) as usize];
     format!(
         "{} {} {} (comment {n}) https://example.org/notes/{}",
         pick(&OPENINGS, 3),
@@ -185,7 +186,16 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
         next_id += 2;
         let user = readers.0 + (pair as i32 % (BIG_READERS as i32 - 1));
         rows.push(comment_row(top, breaking, user, None, 1, &comment_text(pair * 2), &mut rng, at));
-        rows.push(comment_row(reply, breaking, user + 1, Some(top), 2, &comment_text(pair * 2 + 1), &mut rng, at + TimeDelta::milliseconds(step_ms)));
+        rows.push(comment_row(
+            reply,
+            breaking,
+            user + 1,
+            Some(top),
+            2,
+            &comment_text(pair * 2 + 1),
+            &mut rng,
+            at + TimeDelta::milliseconds(step_ms),
+        ));
         written += 2;
         recent += 2;
         if rows.len() >= BATCH {
@@ -210,7 +220,16 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
             let user = readers.0 + rng.random_range(0..BIG_READERS as i32 - 1);
             let n = written;
             rows.push(comment_row(top, *article, user, None, 1, &comment_text(n), &mut rng, at));
-            rows.push(comment_row(reply, *article, user + 1, Some(top), 2, &comment_text(n + 1), &mut rng, at + TimeDelta::seconds(30)));
+            rows.push(comment_row(
+                reply,
+                *article,
+                user + 1,
+                Some(top),
+                2,
+                &comment_text(n + 1),
+                &mut rng,
+                at + TimeDelta::seconds(30),
+            ));
             written += 2;
             if at >= week_ago {
                 recent += 2;
@@ -318,13 +337,74 @@ fn bulk_readers(conn: &mut DbConn, now: NaiveDateTime) -> Result<(i32,)> {
 }
 
 const PLACES: [&str; 16] = [
-    "Callowhaven", "Hessock", "Brindle Quay", "Fennick Bay", "Harrowfell", "Ommel", "Sorrel", "Tarn Cross",
-    "Wexley Down", "Marrow Point", "Gullsend", "Pellow", "Rookwater", "Ashby Stray", "Quillon", "Dunmere",
+    "Callowhaven",
+    "Hessock",
+    "Brindle Quay",
+    "Fennick Bay",
+    "Harrowfell",
+    "Ommel",
+    "Sorrel",
+    "Tarn Cross",
+    "Wexley Down",
+    "Marrow Point",
+    "Gullsend",
+    "Pellow",
+    "Rookwater",
+    "Ashby Stray",
+    "Quillon",
+    "Dunmere",
 ];
-const TOPICS: [&str; 16] = [
-    "council vote", "school expansion", "ferry service", "harbour works", "bus route", "housing plan",
-    "hospital wing", "cycle lane", "market hall", "festival", "fishing quota", "sea wall", "library hours",
-    "wind turbines", "road closure", "museum exhibit",
+/// Forty subjects: a story names three of them, so any one word of a
+/// search matches a few per cent of the archive, as in a real one.
+const TOPICS: [&str; 40] = [
+    "council vote",
+    "school expansion",
+    "ferry service",
+    "harbour works",
+    "bus route",
+    "housing plan",
+    "hospital wing",
+    "cycle lane",
+    "market hall",
+    "winter festival",
+    "fishing quota",
+    "sea wall",
+    "library hours",
+    "wind turbines",
+    "road closure",
+    "museum exhibit",
+    "county budget",
+    "rail timetable",
+    "care home",
+    "youth club",
+    "allotment rents",
+    "beach clean",
+    "parking charges",
+    "lifeboat appeal",
+    "quarry plan",
+    "choir concert",
+    "village fete",
+    "football ground",
+    "broadband rollout",
+    "dental practice",
+    "bridge repairs",
+    "post office",
+    "recycling centre",
+    "tourist tax",
+    "grain store",
+    "swimming pool",
+    "planning appeal",
+    "arts grant",
+    "police station",
+    "bakery closure",
+];
+const GENERIC: [&str; 6] = [
+    "Officials say a fuller answer will come after the next review, which several groups have asked to see in draft.",
+    "Residents who spoke at the last public meeting said they had heard the same promises before.",
+    "A spokesperson said the figures would be published once the accounts had been checked.",
+    "Opposition members called for an independent review and a vote before the spring.",
+    "Local businesses say the uncertainty has made it hard to plan for the season ahead.",
+    "The consultation closes at the end of the month, and responses can be sent by post.",
 ];
 
 /// 10,000 stories spread over about three years, ten a day, copying the
@@ -349,12 +429,12 @@ fn bulk_articles(conn: &mut DbConn, now: NaiveDateTime, rng: &mut StdRng) -> Res
         let paragraphs: Vec<String> = (0..8)
             .map(|p| {
                 let place = PLACES[rng.random_range(0..PLACES.len())];
-                let topic = TOPICS[rng.random_range(0..TOPICS.len())];
-                format!(
-                    "Paragraph {p}: people in {place} have followed the {topic} closely this year, and the \
-                     questions they raise at public meetings have not changed much. Officials say a fuller \
-                     answer will come after the next review, which several groups have asked to see in draft."
-                )
+                let generic = GENERIC[rng.random_range(0..GENERIC.len())];
+                match p {
+                    0 => format!("People in {place} have followed the {topic} closely this year. {generic}"),
+                    4 => format!("The {other} came up too, and the questions have not changed much. {generic}"),
+                    _ => format!("{generic} Several people in {place} said they would keep asking."),
+                }
             })
             .collect();
         let markdown = paragraphs.join("\n\n");
@@ -422,11 +502,7 @@ fn copy_flagship(conn: &mut DbConn, now: NaiveDateTime) -> Result<i32> {
 /// Comments whose text starts with `prefix` (what the POST run stored).
 pub fn count_with_prefix(db: &Database, prefix: &str) -> Result<i64> {
     let mut conn = db.conn().map_err(sql_error)?;
-    comments::table
-        .filter(comments::body.like(format!("{prefix}%")))
-        .count()
-        .get_result(&mut *conn)
-        .map_err(sql_error)
+    comments::table.filter(comments::body.like(format!("{prefix}%"))).count().get_result(&mut *conn).map_err(sql_error)
 }
 
 /// Top-level comments readers can see under a story (for its last page).

@@ -35,11 +35,8 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
         httparse::Status::Partial => return Ok(None),
     };
     let status = response.code.unwrap_or(0);
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        response.headers.iter().map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned())).collect();
     let find = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let framing = if status == 304 || status == 204 || (100..200).contains(&status) {
         Framing::Length(0)

@@ -142,7 +142,8 @@ async fn connection(load: Arc<Load>, index: usize, counted_from: Instant, end: I
     let mut stream: Option<TcpStream> = None;
     let interval = load.rate.map(|rate| Duration::from_secs_f64(load.connections as f64 / rate));
     // Spread scheduled senders over the first interval.
-    let mut next_send = Instant::now() + interval.map_or(Duration::ZERO, |i| i.mul_f64(index as f64 / load.connections as f64));
+    let mut next_send =
+        Instant::now() + interval.map_or(Duration::ZERO, |i| i.mul_f64(index as f64 / load.connections as f64));
     let mut sequence = 0u64;
     loop {
         if let Some(interval) = interval {

@@ -240,7 +240,7 @@ fn bench_backend(label: &str, url: &str, settings: &Settings, small_only: bool) 
     let mut small = Vec::new();
     for (name, path, reader) in &small_pages {
         let row = measure(settings, addr, name, path, *reader)?;
-        print_row(&row);
+        print_row(&row, &server);
         small.push(row);
     }
 
@@ -281,9 +281,13 @@ fn bench_backend(label: &str, url: &str, settings: &Settings, small_only: bool) 
         let mut flat = Vec::new();
         for (name, path, reader, compare) in &big_pages {
             let row = measure(settings, addr, name, path, *reader)?;
-            print_row(&row);
+            print_row(&row, &server);
             if let Some(index) = compare {
-                flat.push((row.name.clone(), small[*index].name.clone(), small[*index].ours.per_second() / row.ours.per_second().max(1.0)));
+                flat.push((
+                    row.name.clone(),
+                    small[*index].name.clone(),
+                    small[*index].ours.per_second() / row.ours.per_second().max(1.0),
+                ));
             }
         }
         println!("\nFlat cost (small-site req/s ÷ big-site req/s; the target is ≤ 1.5):\n");
@@ -304,26 +308,31 @@ fn bench_backend(label: &str, url: &str, settings: &Settings, small_only: bool) 
 }
 
 fn print_header() {
-    println!("| page | bytes sent | req/s | p50 ms | p99 ms | ceiling req/s | ratio |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| page | bytes sent | req/s | p50 ms | p99 ms | ceiling req/s | ratio | server RSS MB |");
+    println!("|---|---|---|---|---|---|---|---|");
 }
 
-fn print_row(row: &Row) {
+fn megabytes(kb: Option<u64>) -> String {
+    kb.map_or("?".into(), |kb| format!("{:.0}", kb as f64 / 1024.0))
+}
+
+fn print_row(row: &Row, server: &Server) {
     println!(
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} % |",
+        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} % | {} |",
         row.name,
         row.bytes,
         row.ours.per_second(),
         row.ours.ms(0.50),
         row.ours.ms(0.99),
         row.ceiling.per_second(),
-        row.ratio() * 100.0
+        row.ratio() * 100.0,
+        megabytes(server.rss_kb())
     );
     if let Some(odd) = row.ours.unexpected(200) {
-        println!("|   ⚠ newsdesk answered {odd} | | | | | | |");
+        println!("|   ⚠ newsdesk answered {odd} | | | | | | | |");
     }
     if row.ceiling.per_second() < 30_000.0 {
-        println!("|   ⚠ ceiling below 30,000 req/s: the load generator may be the limit | | | | | | |");
+        println!("|   ⚠ ceiling below 30,000 req/s: the load generator may be the limit | | | | | | | |");
     }
 }
 
@@ -429,7 +438,12 @@ fn mixed_run(settings: &Settings, addr: SocketAddr, path: &str, readers: &[Reade
             load::run(Load {
                 addr,
                 request: Arc::new(move |c, n| {
-                    post_request(addr, &post_path, &posters[c], &format!("Mixed run {run}: comment {c}-{n} on the wall."))
+                    post_request(
+                        addr,
+                        &post_path,
+                        &posters[c],
+                        &format!("Mixed run {run}: comment {c}-{n} on the wall."),
+                    )
                 }),
                 connections: POSTERS,
                 duration,
@@ -462,7 +476,13 @@ fn mixed_run(settings: &Settings, addr: SocketAddr, path: &str, readers: &[Reade
 }
 
 /// 64 logged-in readers posting comments as fast as they are answered.
-fn post_run(settings: &Settings, addr: SocketAddr, db: &Database, path: &str, readers: &[Reader]) -> Result<(), String> {
+fn post_run(
+    settings: &Settings,
+    addr: SocketAddr,
+    db: &Database,
+    path: &str,
+    readers: &[Reader],
+) -> Result<(), String> {
     let readers: Arc<Vec<Reader>> = Arc::new(readers.to_vec());
     let prefix = format!("Bench post {}", std::process::id());
     let post_path = path.to_string();
