@@ -249,7 +249,83 @@ async fn author_and_topic_pages_follow_a_story_moved_in_time(backend: Backend) {
     assert!(!attrs(&html(&embargoed), ".card-headline a", "href").contains(&oldest), "an embargoed story leaves");
 }
 
+/// Writes queued together share a transaction; each piece still stands
+/// alone: one that fails leaves nothing behind and does not take the others
+/// with it, and every answer comes after the commit.
+async fn shared_write_transactions_keep_each_piece_apart(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let article = article_id(&app, STORY);
+    let user = make_user(&app, "batched_writer");
+    let db = app.state.db.clone();
+    let pieces = (0..30).map(|n| {
+        let db = db.clone();
+        async move {
+            db.write(move |conn| {
+                let id = Comment::insert(
+                    conn,
+                    article,
+                    user,
+                    Placement::TOP_LEVEL,
+                    &format!("piece {n}"),
+                    "published",
+                    now(),
+                )?;
+                if n % 10 == 3 {
+                    return Err(newsdesk::error::AppError::Internal(format!("piece {n} gives up after writing")));
+                }
+                Ok(id)
+            })
+            .await
+        }
+    });
+    let outcomes = futures_util::future::join_all(pieces).await;
+    let stored: Vec<String> = comments::table
+        .filter(comments::article_id.eq(article))
+        .filter(comments::user_id.eq(user))
+        .select(comments::body)
+        .load(&mut *app.conn())
+        .unwrap();
+    for (n, outcome) in outcomes.iter().enumerate() {
+        let text = format!("piece {n}");
+        match outcome {
+            Ok(id) => {
+                assert!(stored.contains(&text), "{text} was acknowledged, so it is stored");
+                assert!(Comment::by_id(&mut app.conn(), *id).unwrap().is_some());
+            }
+            Err(_) => assert!(!stored.contains(&text), "{text} failed, so nothing of it stays"),
+        }
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_err()).count(), 3);
+    assert_eq!(stored.len(), 27);
+    assert_figures(&app, article, "the shared transactions");
+}
+
+/// Many readers posting at once: every comment answered 303 is stored and
+/// found at its permalink.
+async fn a_burst_of_comments_is_all_stored(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    // Five sign-ups (the most one address may make), three comments each
+    // (a reader's burst).
+    let mut readers = Vec::new();
+    for n in 0..5 {
+        readers.push(app.reader(&format!("burst_{n}")).await);
+    }
+    let posts = readers.iter().enumerate().flat_map(|(r, reader)| {
+        (0..3).map(move |n| async move { reader.comment(STORY, &format!("burst {r}-{n}")).await })
+    });
+    let responses = futures_util::future::join_all(posts).await;
+    let (_, body) = app.browser().page(STORY).await;
+    for response in &responses {
+        assert_eq!(response.status(), 303);
+        let id = common::comment_id(response);
+        assert_eq!(texts(&html(&body), &format!("#comment-{id} .comment-author")).len(), 1, "comment {id}");
+    }
+    assert_eq!(texts(&html(&body), ".comment-count"), ["15 comments"]);
+}
+
 on_both_backends!(
+    shared_write_transactions_keep_each_piece_apart,
+    a_burst_of_comments_is_all_stored,
     pages_are_ranges_of_thread_numbers_both_ways,
     held_threads_wait_at_the_newest_end_then_take_the_next_number,
     figures_follow_every_change_to_a_comment,

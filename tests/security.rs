@@ -979,7 +979,26 @@ async fn security_headers_and_cookie_flags(backend: Backend) {
     assert!(!flags.iter().any(|f| f.starts_with("domain=")), "__Host- forbids Domain: {flags:?}");
 }
 
+/// Parallel requests against one rate-limit key, the first ones included:
+/// exactly the burst passes, the rest are limited, and none fails.
+async fn parallel_requests_share_one_allowance(backend: Backend) {
+    use newsdesk::config::RateRule;
+    use newsdesk::models::rate_limit;
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let rule = RateRule::new(60, 3);
+    let now = newsdesk::state::now();
+    let tries = (0..12).map(|_| {
+        let db = app.state.db.clone();
+        async move { db.run(move |conn| Ok(rate_limit::check(conn, "parallel-key", rule, now)?)).await }
+    });
+    let outcomes = futures_util::future::join_all(tries).await;
+    let passed = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
+    let limited = outcomes.iter().filter(|o| matches!(o, Ok(Err(_)))).count();
+    assert_eq!((passed, limited), (3, 9), "{outcomes:?}");
+}
+
 on_both_backends!(
+    parallel_requests_share_one_allowance,
     xss_payloads_in_comments_come_back_escaped_and_inert,
     xss_payloads_as_usernames_and_display_names_are_escaped,
     sql_injection_strings_are_stored_literally,

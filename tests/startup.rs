@@ -176,6 +176,50 @@ fn commands_on_postgres_exit_cleanly_every_time() {
     }
 }
 
+/// The pool lends connections without a test query first; one whose server
+/// side was ended (a restart, an operator's pg_terminate_backend) fails the
+/// request that finds out, and is thrown away instead of going back into
+/// the pool: the site recovers by itself within one failure per connection.
+#[actix_web::test]
+async fn connections_postgres_ended_are_replaced() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let Some(app) = common::TestApp::with_demo(common::Backend::Postgres).await else { return };
+    let page = "/articles/storm-surge-breaches-callowhaven-harbour-wall";
+    // Open every pooled connection, then end them all from outside.
+    let pool_size = app.state.config.pool_size as usize;
+    let busy: Vec<_> = (0..pool_size).map(|_| app.get(page)).collect();
+    for response in futures_util::future::join_all(busy).await {
+        assert_eq!(response.status(), 200);
+    }
+    let name = app.database.url.rsplit('/').next().unwrap().to_string();
+    let mut admin = PgConnection::establish(&common::postgres_admin_url()).unwrap();
+    let ended: Vec<bool> = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .load::<Ended>(&mut admin)
+    .unwrap()
+    .into_iter()
+    .map(|row| row.ended)
+    .collect();
+    assert!(!ended.is_empty(), "the pool had connections to end");
+    let mut failures = 0;
+    for _ in 0..pool_size + 4 {
+        if app.get(page).await.status() != 200 {
+            failures += 1;
+        }
+    }
+    assert!(failures <= pool_size, "{failures} failures: ended connections went back into the pool");
+    for _ in 0..10 {
+        assert_eq!(app.get(page).await.status(), 200, "recovered");
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Ended {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ended: bool,
+}
+
 #[test]
 fn backup_copies_a_live_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -129,7 +129,7 @@ impl Comment {
         status: &str,
         now: NaiveDateTime,
     ) -> QueryResult<i32> {
-        Comment::insert_with_reason(conn, article_id, user_id, placement, body, status, None, now)
+        Comment::insert_with_reason(conn, article_id, user_id, placement, body, status, None, now).map(|(id, _)| id)
     }
 
     /// Inserts a comment; `reason` says why it is held, if it is.
@@ -143,7 +143,7 @@ impl Comment {
         status: &str,
         reason: Option<&str>,
         now: NaiveDateTime,
-    ) -> QueryResult<i32> {
+    ) -> QueryResult<(i32, Option<i32>)> {
         diesel::insert_into(comments::table)
             .values((
                 comments::article_id.eq(article_id),
@@ -157,7 +157,7 @@ impl Comment {
                 comments::moderation_reason.eq(reason),
                 comments::created_at.eq(now),
             ))
-            .returning(comments::id)
+            .returning((comments::id, comments::thread_no))
             .get_result(conn)
     }
 
@@ -214,7 +214,13 @@ impl Comment {
 
     /// Counts the post against the author's rate limit and stores it, inside
     /// the caller's write transaction; a limited post stores nothing.
-    pub fn post_within(conn: &mut DbConn, new: NewComment<'_>, limit: RateRule) -> QueryResult<Result<i32, Limited>> {
+    /// Returns the new id and its thread number when the database reports
+    /// it with the insert (PostgreSQL numbers it before; SQLite after).
+    pub fn post_within(
+        conn: &mut DbConn,
+        new: NewComment<'_>,
+        limit: RateRule,
+    ) -> QueryResult<Result<(i32, Option<i32>), Limited>> {
         if let Err(limited) = rate_limit::check_within(conn, &format!("comment:{}", new.user_id), limit, new.now)? {
             return Ok(Err(limited));
         }

@@ -193,9 +193,14 @@ impl Discussion {
     /// The page (oldest first) a comment's thread is on: from its thread
     /// number, or the last page for a thread still held for review.
     pub fn page_of(conn: &mut DbConn, comment: &Comment) -> QueryResult<i64> {
-        match comment.thread_no {
+        Discussion::page_of_thread(conn, comment.article_id, comment.thread_no)
+    }
+
+    /// The same from a thread number (None: held, so the last page).
+    pub fn page_of_thread(conn: &mut DbConn, article_id: i32, thread_no: Option<i32>) -> QueryResult<i64> {
+        match thread_no {
             Some(number) => Ok((i64::from(number) - 1).max(0) / TOP_LEVEL_PER_PAGE + 1),
-            None => Ok(Figures::of(conn, comment.article_id)?.pages()),
+            None => Ok(Figures::of(conn, article_id)?.pages()),
         }
     }
 }
@@ -230,11 +235,13 @@ pub fn most_discussed(conn: &mut DbConn, days: i32, now: NaiveDateTime, limit: i
     use diesel::sql_types::{BigInt, Integer, Timestamp};
     // Summed first, over the week's rows of the (day, article, comments)
     // index alone, then joined: written out so no planner can choose to
-    // walk every article instead (SQLite did, without statistics).
+    // walk every article instead (SQLite did, without statistics; and then
+    // it walked every day of every story, to save sorting the week's few).
     let sql = match conn {
         DbConn::Sqlite(_) => {
             "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
-             FROM (SELECT article_id, SUM(comments) AS n FROM comment_days WHERE day >= ? GROUP BY article_id) AS t \
+             FROM (SELECT article_id, SUM(comments) AS n FROM comment_days INDEXED BY comment_days_day \
+             WHERE day >= ? GROUP BY article_id) AS t \
              JOIN articles a ON a.id = t.article_id JOIN sections s ON s.id = a.section_id \
              WHERE t.n > 0 AND a.published_at <= ? ORDER BY t.n DESC, a.id DESC LIMIT ?"
         }

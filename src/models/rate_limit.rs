@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use crate::config::RateRule;
 use crate::db::schema::rate_limits;
@@ -33,8 +34,13 @@ pub fn check(conn: &mut DbConn, key: &str, rule: RateRule, now: NaiveDateTime) -
     write_transaction(conn, |conn| check_within(conn, key, rule, now))
 }
 
-/// [`check`] inside the caller's write transaction (which must be one, so
-/// the read and the write that follows cannot interleave with another's).
+/// [`check`] inside the caller's write transaction.
+///
+/// The usual case, a key seen before and not over its limit, is one
+/// statement: an UPDATE whose WHERE holds the rule, so on PostgreSQL the
+/// row lock makes the read and the write one step (parallel guesses at a
+/// password cannot all pass). A new key is inserted with ON CONFLICT DO
+/// NOTHING, so two first requests do not collide on the unique key.
 pub fn check_within(
     conn: &mut DbConn,
     key: &str,
@@ -44,21 +50,62 @@ pub fn check_within(
     let interval = rule.interval.as_micros() as i64;
     let tolerance = interval * i64::from(rule.burst.saturating_sub(1));
     let now = micros(now);
-    let stored: Option<i64> = rate_limits::table.find(key).select(rate_limits::tat_us).first(conn).optional()?;
-    let tat = stored.unwrap_or(now).max(now);
-    if tat - now > tolerance {
-        let wait = (tat - now - tolerance) as u64;
-        return Ok(Err(Limited { retry_after: Duration::from_micros(wait) }));
+    for _ in 0..2 {
+        if spend(conn, key, now, interval, tolerance)? || start(conn, key, now + interval)? {
+            return Ok(Ok(()));
+        }
+        let stored: Option<i64> = rate_limits::table.find(key).select(rate_limits::tat_us).first(conn).optional()?;
+        if let Some(tat) = stored
+            && tat.max(now) - now > tolerance
+        {
+            let wait = (tat.max(now) - now - tolerance) as u64;
+            return Ok(Err(Limited { retry_after: Duration::from_micros(wait) }));
+        }
+        // Inserted or recovered by someone else meanwhile: try once more.
     }
-    let next = tat + interval;
-    if stored.is_some() {
-        diesel::update(rate_limits::table.find(key)).set(rate_limits::tat_us.eq(next)).execute(conn)?;
-    } else {
-        diesel::insert_into(rate_limits::table)
-            .values((rate_limits::key.eq(key), rate_limits::tat_us.eq(next)))
-            .execute(conn)?;
-    }
-    Ok(Ok(()))
+    Ok(Err(Limited { retry_after: Duration::from_secs(1) }))
+}
+
+#[derive(QueryableByName)]
+struct Tat {
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    tat_us: i64,
+}
+
+/// Moves an existing key's arrival time on, if the rule allows one more.
+fn spend(conn: &mut DbConn, key: &str, now: i64, interval: i64, tolerance: i64) -> QueryResult<bool> {
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "UPDATE rate_limits SET tat_us = MAX(tat_us, ?2) + ?3 \
+             WHERE key = ?1 AND MAX(tat_us, ?2) - ?2 <= ?4 RETURNING tat_us"
+        }
+        DbConn::Pg(_) => {
+            "UPDATE rate_limits SET tat_us = GREATEST(tat_us, $2) + $3 \
+             WHERE key = $1 AND GREATEST(tat_us, $2) - $2 <= $4 RETURNING tat_us"
+        }
+    };
+    let rows: Vec<Tat> = diesel::sql_query(sql)
+        .bind::<Text, _>(key)
+        .bind::<BigInt, _>(now)
+        .bind::<BigInt, _>(interval)
+        .bind::<BigInt, _>(tolerance)
+        .load(conn)?;
+    Ok(!rows.is_empty())
+}
+
+/// A key's first event; false when the key is already there.
+fn start(conn: &mut DbConn, key: &str, tat: i64) -> QueryResult<bool> {
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "INSERT INTO rate_limits (key, tat_us) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING RETURNING tat_us"
+        }
+        DbConn::Pg(_) => {
+            "INSERT INTO rate_limits (key, tat_us) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING tat_us"
+        }
+    };
+    let rows: Vec<Tat> = diesel::sql_query(sql).bind::<Text, _>(key).bind::<BigInt, _>(tat).load(conn)?;
+    Ok(!rows.is_empty())
 }
 
 /// Forgets keys whose allowance has fully recovered.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::stories::{ArticleQuery, article_page, draft_key};
 use super::{path_id, render, render_with_status, see_other};
-use crate::db::{DbConn, write_transaction};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
 use crate::models::discussion::Discussion;
@@ -197,12 +197,12 @@ async fn try_post(
     let slug_owned = slug.to_string();
     let limit = state.config.limits.comment_per_user;
     let now = now();
-    // One write transaction from the checks to the insert: what was checked
-    // (the discussion open, the parent still there) still holds when the
-    // comment is stored, and the database is written once.
+    // On the writer, in a write transaction from the checks to the insert:
+    // what was checked (the discussion open, the parent still there) still
+    // holds when the comment is stored, and the answer waits for the commit.
     let outcome = state
         .db
-        .run(move |conn| write_transaction(conn, |conn| {
+        .write(move |conn| {
             let (article, _) = Article::published_by_slug(conn, &slug_owned, now)?.ok_or(AppError::NotFound)?;
             let settings = SiteSettings::load(conn)?;
             if !settings.accepts_comments(article.comments_open, article.published_at, now) {
@@ -244,9 +244,12 @@ async fn try_post(
                 now,
             };
             match Comment::post_within(conn, new, limit)? {
-                Ok(id) => {
-                    let stored = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    let page = Discussion::page_of(conn, &stored)?;
+                Ok((id, thread_no)) => {
+                    let thread_no = match thread_no {
+                        Some(number) => Some(number),
+                        None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,
+                    };
+                    let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
                     Ok(Ok((article.id, permalink(&article.slug, page, id))))
                 }
                 Err(limited) => {
@@ -262,7 +265,7 @@ async fn try_post(
                     Ok(Err(refusal))
                 }
             }
-        }))
+        })
         .await?;
     Ok(outcome.map(|(article_id, location)| {
         // Removing an entry marks the session changed even when it had none,

@@ -172,14 +172,16 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
         if rows.is_empty() {
             return Ok(());
         }
+        // A transaction a batch: the triggers update one story's figures
+        // row per comment, and PostgreSQL slows to a crawl updating one row
+        // many thousand times inside a single transaction.
         let sql = format!(
-            "INSERT INTO comments (id, article_id, user_id, parent_id, root_id, depth, body, status, created_at, deleted_at) VALUES {}",
+            "BEGIN; INSERT INTO comments (id, article_id, user_id, parent_id, root_id, depth, body, status, created_at, deleted_at) VALUES {}; COMMIT",
             rows.join(",")
         );
         rows.clear();
         conn.batch_execute(&sql).map_err(sql_error)
     };
-    conn.batch_execute("BEGIN").map_err(sql_error)?;
     for pair in 0..BREAKING_COMMENTS / 2 {
         let at = breaking_start + TimeDelta::milliseconds(step_ms * 2 * pair as i64);
         let (top, reply) = (next_id, next_id + 1);
@@ -240,7 +242,6 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
         }
     }
     flush(conn, &mut rows)?;
-    conn.batch_execute("COMMIT").map_err(sql_error)?;
     if let DbConn::Pg(_) = conn {
         for table in ["comments", "articles", "users"] {
             conn.batch_execute(&format!(
