@@ -224,7 +224,10 @@ fn bench_backend(label: &str, url: &str, settings: &Settings, small_only: bool) 
     let readers = (0..data::READERS).map(|n| log_in(addr, n)).collect::<Result<Vec<_>, _>>()?;
     let flagship = format!("/articles/{}", data::FLAGSHIP);
 
-    println!("The demo newsroom; the flagship story has 100 comments (50 threads of two).\n");
+    println!(
+        "The demo newsroom and 40 older stories (so list pages are full); the flagship story has 100 comments \
+         (50 threads of two).\n"
+    );
     print_header();
     let small_pages: Vec<(String, String, Option<&Reader>)> = vec![
         ("article, 100 comments".into(), flagship.clone(), None),
