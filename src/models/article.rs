@@ -91,25 +91,24 @@ fn newest_listed(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Option<Vec<i32>>> {
+    // The same read on either link table: its rows for one author or tag,
+    // published by now, newest first.
+    macro_rules! newest {
+        ($table:ident, $key:ident, $id:expr) => {
+            $table::table
+                .filter($table::$key.eq($id))
+                .filter($table::published_at.le(now))
+                .order(($table::published_at.desc(), $table::article_id.desc()))
+                .offset(offset)
+                .limit(limit)
+                .select($table::article_id)
+                .load(conn)
+                .map(Some)
+        };
+    }
     match *filter {
-        CardFilter::Author(id) => article_authors::table
-            .filter(article_authors::author_id.eq(id))
-            .filter(article_authors::published_at.le(now))
-            .order((article_authors::published_at.desc(), article_authors::article_id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .select(article_authors::article_id)
-            .load(conn)
-            .map(Some),
-        CardFilter::Tag(id) => article_tags::table
-            .filter(article_tags::tag_id.eq(id))
-            .filter(article_tags::published_at.le(now))
-            .order((article_tags::published_at.desc(), article_tags::article_id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .select(article_tags::article_id)
-            .load(conn)
-            .map(Some),
+        CardFilter::Author(id) => newest!(article_authors, author_id, id),
+        CardFilter::Tag(id) => newest!(article_tags, tag_id, id),
         CardFilter::All | CardFilter::Section(_) => Ok(None),
     }
 }

@@ -33,24 +33,25 @@ pub struct Reply {
 /// and costs what their own comments and replies cost, not the site's.
 pub fn count_since(conn: &mut DbConn, user: &User, since: NaiveDateTime) -> QueryResult<i64> {
     let me = user.id;
-    let naming: i64 = comments::table
-        .filter(comments::reply_to_user_id.eq(me))
-        .filter(comments::user_id.ne(me))
-        .filter(comments::status.eq(PUBLISHED))
-        .filter(comments::deleted_at.is_null())
-        .filter(comments::created_at.gt(since))
-        .count()
-        .get_result(conn)?;
-    let under: i64 = parents
-        .inner_join(comments::table.on(comments::parent_id.eq(parents.field(comments::id).nullable())))
-        .filter(parents.field(comments::user_id).eq(me))
-        .filter(comments::reply_to_user_id.is_null())
-        .filter(comments::user_id.ne(me))
-        .filter(comments::status.eq(PUBLISHED))
-        .filter(comments::deleted_at.is_null())
-        .filter(comments::created_at.gt(since))
-        .count()
-        .get_result(conn)?;
+    // A reply counts when someone else wrote it, readers see it, and it is new.
+    macro_rules! counting {
+        ($query:expr) => {
+            $query
+                .filter(comments::user_id.ne(me))
+                .filter(comments::status.eq(PUBLISHED))
+                .filter(comments::deleted_at.is_null())
+                .filter(comments::created_at.gt(since))
+                .count()
+                .get_result::<i64>(conn)
+        };
+    }
+    let naming = counting!(comments::table.filter(comments::reply_to_user_id.eq(me)))?;
+    let under = counting!(
+        parents
+            .inner_join(comments::table.on(comments::parent_id.eq(parents.field(comments::id).nullable())))
+            .filter(parents.field(comments::user_id).eq(me))
+            .filter(comments::reply_to_user_id.is_null())
+    )?;
     Ok(naming + under)
 }
 
