@@ -6,7 +6,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use newsdesk::db::schema::{article_authors, article_tags, articles, comments, users};
+use newsdesk::db::schema::{article_authors, article_tags, articles, comments};
 use newsdesk::db::{Database, DbConn};
 use newsdesk::models::comment::{self, Comment, Placement};
 use newsdesk::models::{Article, Role, User};
@@ -159,7 +159,7 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
     let now = now();
     let mut rng = StdRng::seed_from_u64(20261202);
 
-    let readers = bulk_readers(conn, now)?;
+    let first_reader = bulk_readers(conn, now)?;
     let (first_article, author_slug, tag_slug) =
         bulk_articles(conn, now, &mut rng, BIG_ARTICLES, TimeDelta::zero(), "bench-story")?;
     let breaking = copy_flagship(conn, now)?;
@@ -192,7 +192,7 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
         let at = breaking_start + TimeDelta::milliseconds(step_ms * 2 * pair as i64);
         let (top, reply) = (next_id, next_id + 1);
         next_id += 2;
-        let user = readers.0 + (pair as i32 % (BIG_READERS as i32 - 1));
+        let user = first_reader + (pair as i32 % (BIG_READERS as i32 - 1));
         rows.push(comment_row(top, breaking, user, None, 1, &comment_text(pair * 2), &mut rng, at));
         rows.push(comment_row(
             reply,
@@ -225,7 +225,7 @@ pub fn grow_big(db: &Database) -> Result<BigSite> {
             let at = *published_at + TimeDelta::milliseconds(offset);
             let (top, reply) = (next_id, next_id + 1);
             next_id += 2;
-            let user = readers.0 + rng.random_range(0..BIG_READERS as i32 - 1);
+            let user = first_reader + rng.random_range(0..BIG_READERS as i32 - 1);
             let n = written;
             rows.push(comment_row(top, *article, user, None, 1, &comment_text(n), &mut rng, at));
             rows.push(comment_row(
@@ -324,7 +324,7 @@ fn conn_max_id(conn: &mut DbConn, table: &str) -> Result<i64> {
 }
 
 /// 1,000 readers who comment (they cannot log in): returns the first id.
-fn bulk_readers(conn: &mut DbConn, now: NaiveDateTime) -> Result<(i32,)> {
+fn bulk_readers(conn: &mut DbConn, now: NaiveDateTime) -> Result<i32> {
     let first = conn_max_id(conn, "users")? + 1;
     let created = stamp(now - TimeDelta::days(400));
     let rows: Vec<String> = (0..BIG_READERS as i64)
@@ -340,8 +340,7 @@ fn bulk_readers(conn: &mut DbConn, now: NaiveDateTime) -> Result<(i32,)> {
         ))
         .map_err(sql_error)?;
     }
-    let _ = users::table;
-    Ok((first as i32,))
+    Ok(first as i32)
 }
 
 const PLACES: [&str; 16] = [
@@ -510,7 +509,6 @@ fn copy_flagship(conn: &mut DbConn, now: NaiveDateTime) -> Result<i32> {
          INSERT INTO article_tags (article_id, tag_id) SELECT {id}, tag_id FROM article_tags WHERE article_id = {source};"
     ))
     .map_err(sql_error)?;
-    let _ = comments::table;
     Ok(id)
 }
 
