@@ -160,7 +160,28 @@ async fn the_cli_prints_what_it_imported_and_fails_clearly(backend: Backend) {
     assert!(stderr.contains("cli-story.md") && !stderr.contains("panicked"), "{stderr}");
 }
 
+/// Only plain drawings are taken as SVG: event handlers hidden after a
+/// slash, entity-encoded `javascript:`, links out of the file and
+/// animations that rewrite links are all refused, and nothing is written.
+async fn svg_images_must_be_plain_drawings(backend: Backend) {
+    let Some(app) = TestApp::empty(backend).await else { return };
+    let image = "\n[image]\nsrc = \"img/fog.svg\"\nalt = \"Fog\"\ncaption = \"Fog.\"\ncredit = \"A. Lens\"";
+    for hostile in [
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><svg/onload=alert(1)></svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><a href=\"jav&#x61;script:alert(1)\"><rect width=\"5\"/></a></svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><use href=\"https://evil.example/sprite.svg#a\"/></svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><set attributeName=\"href\" to=\"javascript:alert(1)\"/></svg>",
+    ] {
+        let dir = folder(&[("fog-returns.md", article("Fog returns", image, "Body."))]);
+        std::fs::write(dir.path().join("img/fog.svg"), hostile).unwrap();
+        let error = run(&app, dir.path()).expect_err(hostile).to_string();
+        assert!(error.contains("img/fog.svg") && error.contains("nothing was written"), "{hostile}: {error}");
+        assert_eq!(article_count(&app), 0, "{hostile}");
+    }
+}
+
 on_both_backends!(
+    svg_images_must_be_plain_drawings,
     a_folder_imports_and_reimporting_updates_in_place,
     each_bad_file_is_reported_and_nothing_is_written,
     articles_may_use_sections_and_authors_already_in_the_database,

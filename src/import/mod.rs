@@ -3,6 +3,7 @@
 
 pub mod parse;
 pub mod source;
+mod svg;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use sha2::{Digest, Sha256};
@@ -162,8 +163,10 @@ fn store_image(
     if bytes.len() > MAX_IMAGE_BYTES {
         return Ok(Err(format!("image \"{relative}\" is larger than 5 MB")));
     }
-    if content_type == "image/svg+xml" && svg_is_active(&bytes) {
-        return Ok(Err(format!("image \"{relative}\" contains scripts or event handlers")));
+    if content_type == "image/svg+xml"
+        && let Some(why) = svg::refusal(&bytes)
+    {
+        return Ok(Err(format!("image \"{relative}\" {why}; only plain drawings are taken as SVG")));
     }
     let digest = hex::encode(&Sha256::digest(&bytes)[..8]);
     let file_name = relative.rsplit('/').next().unwrap_or(relative);
@@ -181,16 +184,6 @@ fn image_type(path: &str) -> Option<&'static str> {
         "avif" => "image/avif",
         _ => return None,
     })
-}
-
-/// SVG can carry script; we refuse any that tries, on top of the sandboxing
-/// CSP the media route sends.
-fn svg_is_active(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    text.contains("<script")
-        || text.contains("javascript:")
-        || text.contains("<foreignobject")
-        || text.split(|c: char| c.is_whitespace()).any(|word| word.starts_with("on") && word.contains('='))
 }
 
 /// Imports everything under `source` in one write transaction.
