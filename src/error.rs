@@ -21,16 +21,43 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("database error: {0}")]
-    Database(diesel::result::Error),
-    #[error("no database connection: {0}")]
+    #[error("a database statement failed")]
+    Database(#[source] diesel::result::Error),
+    #[error("no database connection")]
     Pool(#[from] r2d2::Error),
     #[error("a background task failed")]
     Blocking(#[from] actix_web::error::BlockingError),
-    #[error("template error: {0}")]
+    #[error("a page could not be rendered")]
     Template(#[from] askama::Error),
     #[error("{0}")]
     Internal(String),
+    /// Something failed underneath: what we were doing, and why.
+    #[error("{doing}")]
+    Failed {
+        doing: &'static str,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl AppError {
+    /// Wraps a lower error with what we were doing when it happened.
+    pub fn failed(doing: &'static str, cause: impl std::error::Error + Send + Sync + 'static) -> AppError {
+        AppError::Failed { doing, cause: Box::new(cause) }
+    }
+
+    /// The error and every cause under it, for the log: "a database
+    /// statement failed: could not serialize access…".
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            text.push_str(": ");
+            text.push_str(&error.to_string());
+            cause = error.source();
+        }
+        text
+    }
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -105,13 +132,15 @@ impl ResponseError for AppError {
             | AppError::Pool(_)
             | AppError::Blocking(_)
             | AppError::Template(_)
-            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | AppError::Internal(_)
+            | AppError::Failed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         if self.status_code().is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            // The whole chain goes to the log; the reader gets the friendly page.
+            tracing::error!(error = %self.chain(), "request failed");
         }
         // The body is replaced by the error-page middleware; this plain text
         // only shows if that middleware is not installed.
@@ -126,5 +155,20 @@ impl ResponseError for AppError {
             _ => {}
         }
         response.content_type("text/plain; charset=utf-8").body(self.info().message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn the_log_gets_every_cause_and_the_reader_the_friendly_words() {
+        let error = AppError::from(diesel::result::Error::QueryBuilderError("no such column: bodyy".into()));
+        assert_eq!(error.chain(), "a database statement failed: no such column: bodyy");
+        assert!(!error.info().message.contains("bodyy"));
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let error = AppError::failed("could not write the export", json);
+        assert!(error.chain().starts_with("could not write the export: EOF while parsing"), "{}", error.chain());
     }
 }

@@ -3,8 +3,10 @@
 //! `app()` builds the whole web application; the binary and the tests both
 //! use it, so tests exercise exactly what production serves.
 
+pub mod actions;
 pub mod assets;
 pub mod caching;
+pub mod changes;
 pub mod compression;
 pub mod config;
 pub mod db;
@@ -12,6 +14,7 @@ pub mod error;
 pub mod head;
 pub mod import;
 pub mod models;
+pub mod permissions;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -114,9 +117,7 @@ fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
     let config = &state.config;
     let store = DbSessionStore::new(state.db.clone(), config.session_lifetime);
     let secure = !config.local_http;
-    // The __Host- prefix makes browsers refuse the cookie unless it is
-    // Secure, host-only and for the whole site.
-    let name = if secure { "__Host-newsdesk" } else { "newsdesk_session" };
+    let name = crate::security::session_store::cookie_name(config);
     let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
     SessionMiddleware::builder(store, Key::from(&config.session_key))
         .cookie_name(name.to_string())
@@ -130,7 +131,7 @@ fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
                 // Not OnEveryRequest: that writes the session (a database
                 // write) and sends Set-Cookie on every page a logged-in reader
                 // opens. The expiry moves forward once an hour instead (see
-                // session_store::RENEWED).
+                // session_data::RENEWED).
                 .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
         )
         .build()
@@ -169,7 +170,7 @@ fn spawn_janitor(state: web::Data<AppState>) {
                 .await;
             match swept {
                 Ok((sessions, limits)) => tracing::debug!(sessions, limits, "swept expired rows"),
-                Err(error) => tracing::warn!(%error, "could not sweep expired rows"),
+                Err(error) => tracing::warn!(error = %error.chain(), "could not sweep expired rows"),
             }
         }
     });

@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub db: Database,
     pub assets: Assets,
+    /// What committed changes touched, for whatever keeps copies of pages.
+    pub changes: crate::changes::Changes,
     nav: RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>,
 }
 
@@ -33,7 +35,7 @@ pub fn now() -> NaiveDateTime {
 
 impl AppState {
     pub fn new(config: Config, db: Database) -> AppState {
-        AppState { config, db, assets: Assets::load(), nav: RwLock::new(None) }
+        AppState { config, db, assets: Assets::load(), changes: Default::default(), nav: RwLock::new(None) }
     }
 
     /// The navigation, from the cache when it is fresh.
@@ -94,7 +96,7 @@ impl AppState {
             viewer: user.map(|u| ViewerView {
                 display_name: u.display_name.clone(),
                 username: u.username.clone(),
-                is_staff: u.is_staff(),
+                is_staff: crate::permissions::may_moderate(u),
                 unseen_replies: viewer.map_or(0, |v| v.unseen_replies),
             }),
             csrf: viewer.map(Viewer::existing_csrf_token).unwrap_or_default(),

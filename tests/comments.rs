@@ -293,7 +293,16 @@ async fn an_expired_session_keeps_the_comment_for_after_log_in(backend: Backend)
     // The session ends while the reader is still writing.
     app.conn().batch_execute("DELETE FROM sessions").unwrap();
     let text = "A long considered thought\nover two lines";
-    let response = reader.post(&format!("{STORY}/comments"), &[("csrf_token", &token), ("body", text)]).await;
+    // Sent from the site's own page, as a browser says in its Origin header:
+    // only then is the text kept for later.
+    let response = reader
+        .client
+        .post(reader.url(&format!("{STORY}/comments")))
+        .header("Origin", app.address.as_str())
+        .form(&[("csrf_token", token.as_str()), ("body", text)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     let body = response.text().await.unwrap();
     let doc = html(&body);

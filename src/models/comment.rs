@@ -111,11 +111,6 @@ impl Comment {
         self.status == HELD
     }
 
-    /// Still open to its author's edits.
-    pub fn editable_by(&self, user_id: i32, now: NaiveDateTime) -> bool {
-        self.user_id == user_id && !self.is_deleted() && !self.is_removed() && now - self.created_at <= EDIT_WINDOW
-    }
-
     pub fn by_id(conn: &mut DbConn, id: i32) -> QueryResult<Option<Comment>> {
         comments::table.find(id).select(Comment::as_select()).first(conn).optional()
     }
@@ -170,19 +165,43 @@ impl Comment {
         .get_result(conn)
     }
 
-    pub fn edit(conn: &mut DbConn, id: i32, body: &str, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(comments::table.find(id))
-            .set((comments::body.eq(body), comments::edited_at.eq(now)))
-            .execute(conn)
-            .map(|_| ())
+    /// Replaces a comment's text, holding it for review when `hold_reason`
+    /// says why. Changes nothing, and says so, when the comment has been
+    /// deleted or removed meanwhile: that text stays gone.
+    pub fn edit(
+        conn: &mut DbConn,
+        id: i32,
+        body: &str,
+        hold_reason: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let still_there =
+            comments::table.find(id).filter(comments::deleted_at.is_null()).filter(comments::status.ne(REMOVED));
+        let changed = match hold_reason {
+            None => {
+                diesel::update(still_there).set((comments::body.eq(body), comments::edited_at.eq(now))).execute(conn)?
+            }
+            Some(reason) => diesel::update(still_there)
+                .set((
+                    comments::body.eq(body),
+                    comments::edited_at.eq(now),
+                    comments::status.eq(HELD),
+                    comments::moderation_reason.eq(Some(reason)),
+                ))
+                .execute(conn)?,
+        };
+        Ok(changed == 1)
     }
 
-    /// Deleted by its author: the text goes, a tombstone keeps replies in place.
-    pub fn delete_by_author(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(comments::table.find(id))
-            .set((comments::body.eq(""), comments::deleted_at.eq(now)))
-            .execute(conn)
-            .map(|_| ())
+    /// Deleted by its author: the text goes, a tombstone keeps replies in
+    /// place. A comment already deleted, or removed by a moderator, is left
+    /// as it is (false).
+    pub fn delete_by_author(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<bool> {
+        let still_there =
+            comments::table.find(id).filter(comments::deleted_at.is_null()).filter(comments::status.ne(REMOVED));
+        let changed =
+            diesel::update(still_there).set((comments::body.eq(""), comments::deleted_at.eq(now))).execute(conn)?;
+        Ok(changed == 1)
     }
 
     /// The newest published comments of an article with their authors, for

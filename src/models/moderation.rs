@@ -268,8 +268,8 @@ pub fn record(conn: &mut DbConn, entry: &LogEntry<'_>, now: NaiveDateTime) -> Qu
         .map(|_| ())
 }
 
-/// Applies an action to comments, logging each change; returns how many
-/// comments it changed.
+/// Applies an action to comments, logging each change, inside the caller's
+/// write transaction; returns the comments it changed.
 pub fn act_on_comments(
     conn: &mut DbConn,
     action: CommentAction,
@@ -277,69 +277,67 @@ pub fn act_on_comments(
     actor_id: i32,
     reason: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    write_transaction(conn, |conn| {
-        let targets: Vec<Comment> = comments::table
-            .filter(comments::id.eq_any(ids))
-            .filter(comments::deleted_at.is_null())
-            .select(Comment::as_select())
-            .load(conn)?;
-        let mut changed = 0;
-        for comment in targets.iter().filter(|c| action.applies_to(c)) {
-            let target = comments::table.find(comment.id);
-            match action {
-                CommentAction::Remove => {
-                    diesel::update(target)
-                        .set((
-                            comments::status.eq(REMOVED),
-                            // A removed comment is nobody's pick any more.
-                            comments::featured_at.eq(None::<NaiveDateTime>),
-                            comments::moderation_reason.eq(Some(reason)),
-                            comments::moderated_by.eq(Some(actor_id)),
-                            comments::moderated_at.eq(Some(now)),
-                        ))
-                        .execute(conn)?;
-                    Report::resolve(conn, &[comment.id], now)?;
-                }
-                CommentAction::Restore | CommentAction::Approve => {
-                    diesel::update(target)
-                        .set((
-                            comments::status.eq(PUBLISHED),
-                            comments::moderation_reason.eq(None::<String>),
-                            comments::moderated_by.eq(Some(actor_id)),
-                            comments::moderated_at.eq(Some(now)),
-                        ))
-                        .execute(conn)?;
-                }
-                CommentAction::Dismiss => {
-                    if Report::resolve(conn, &[comment.id], now)? == 0 {
-                        continue;
-                    }
-                }
-                CommentAction::Feature => {
-                    diesel::update(target).set(comments::featured_at.eq(Some(now))).execute(conn)?;
-                }
-                CommentAction::Unfeature => {
-                    diesel::update(target).set(comments::featured_at.eq(None::<NaiveDateTime>)).execute(conn)?;
+) -> QueryResult<Vec<Comment>> {
+    let targets: Vec<Comment> = comments::table
+        .filter(comments::id.eq_any(ids))
+        .filter(comments::deleted_at.is_null())
+        .select(Comment::as_select())
+        .load(conn)?;
+    let mut changed = Vec::new();
+    for comment in targets.iter().filter(|c| action.applies_to(c)) {
+        let target = comments::table.find(comment.id);
+        match action {
+            CommentAction::Remove => {
+                diesel::update(target)
+                    .set((
+                        comments::status.eq(REMOVED),
+                        // A removed comment is nobody's pick any more.
+                        comments::featured_at.eq(None::<NaiveDateTime>),
+                        comments::moderation_reason.eq(Some(reason)),
+                        comments::moderated_by.eq(Some(actor_id)),
+                        comments::moderated_at.eq(Some(now)),
+                    ))
+                    .execute(conn)?;
+                Report::resolve(conn, &[comment.id], now)?;
+            }
+            CommentAction::Restore | CommentAction::Approve => {
+                diesel::update(target)
+                    .set((
+                        comments::status.eq(PUBLISHED),
+                        comments::moderation_reason.eq(None::<String>),
+                        comments::moderated_by.eq(Some(actor_id)),
+                        comments::moderated_at.eq(Some(now)),
+                    ))
+                    .execute(conn)?;
+            }
+            CommentAction::Dismiss => {
+                if Report::resolve(conn, &[comment.id], now)? == 0 {
+                    continue;
                 }
             }
-            record(
-                conn,
-                &LogEntry {
-                    actor_id: Some(actor_id),
-                    action: action.log_name(),
-                    comment_id: Some(comment.id),
-                    target_user_id: Some(comment.user_id),
-                    article_id: Some(comment.article_id),
-                    reason,
-                    details: "",
-                },
-                now,
-            )?;
-            changed += 1;
+            CommentAction::Feature => {
+                diesel::update(target).set(comments::featured_at.eq(Some(now))).execute(conn)?;
+            }
+            CommentAction::Unfeature => {
+                diesel::update(target).set(comments::featured_at.eq(None::<NaiveDateTime>)).execute(conn)?;
+            }
         }
-        Ok(changed)
-    })
+        record(
+            conn,
+            &LogEntry {
+                actor_id: Some(actor_id),
+                action: action.log_name(),
+                comment_id: Some(comment.id),
+                target_user_id: Some(comment.user_id),
+                article_id: Some(comment.article_id),
+                reason,
+                details: "",
+            },
+            now,
+        )?;
+        changed.push(comment.clone());
+    }
+    Ok(changed)
 }
 
 /// A log line with names resolved, for the log pages.
@@ -450,10 +448,14 @@ pub fn reports_against(conn: &mut DbConn, user_id: i32, limit: i64) -> QueryResu
 }
 
 /// Whether this account is the last admin who can act (who must stay one).
+/// Call inside the write transaction that would demote, ban or erase them:
+/// the admins' rows stay locked until it ends.
 pub fn protects_last_admin(conn: &mut DbConn, target: &super::User, now: NaiveDateTime) -> QueryResult<bool> {
-    Ok(target.role() == super::Role::Admin
-        && !target.is_banned(now)
-        && super::User::active_admin_count(conn, now)? <= 1)
+    if target.role() != super::Role::Admin || target.is_banned(now) {
+        return Ok(false);
+    }
+    super::User::lock_admins(conn)?;
+    Ok(super::User::active_admin_count(conn, now)? <= 1)
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -73,10 +73,6 @@ impl User {
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Reader)
     }
-
-    pub fn is_staff(&self) -> bool {
-        self.role() >= Role::Moderator
-    }
 }
 
 /// The lookup form of a username: usernames are unique whatever their case.
@@ -240,6 +236,17 @@ impl User {
             ))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Locks every admin's row until the transaction ends (PostgreSQL), so
+    /// two transactions that each check "another admin remains" before
+    /// demoting, banning or erasing one cannot both pass. On SQLite a
+    /// write transaction already runs alone.
+    pub fn lock_admins(conn: &mut DbConn) -> QueryResult<()> {
+        if let DbConn::Pg(pg) = conn {
+            diesel::sql_query("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE").execute(pg)?;
+        }
+        Ok(())
     }
 
     /// Admins who can act now (not banned): the site must always keep one.

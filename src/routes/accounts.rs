@@ -5,12 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{render, render_with_status, see_other};
-use crate::db::DbConn;
+use crate::actions::accounts::{self as act, LogIn};
 use crate::error::AppError;
 use crate::models::User;
-use crate::models::rate_limit::{self, Limited};
-use crate::models::user::{CreateError, Erasure, Role, check_display_name, check_username};
-use crate::security::identity::{Viewer, client_ip, log_in, log_out, safe_next};
+use crate::models::user::{CreateError, Erasure, check_display_name, check_username};
+use crate::security::identity::{Viewer, client_network, log_in, log_out, safe_next};
 use crate::security::passwords;
 use crate::state::{AppState, now};
 use crate::views::pages::{AccountDeletedPage, AccountPage, FieldErrors, LoginPage, SignupPage};
@@ -21,10 +20,6 @@ const LOGIN_FAILED: &str = "That username and password do not match an account. 
 #[derive(Deserialize)]
 pub struct NextQuery {
     pub next: Option<String>,
-}
-
-fn too_many(limited: Limited) -> AppError {
-    AppError::TooManyRequests { retry_after_secs: limited.retry_after_secs() }
 }
 
 #[get("/login")]
@@ -71,73 +66,16 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim().to_string();
-    let ip = client_ip(&request, state.config.trust_proxy);
-    let limits = state.config.limits;
-    let now = now();
-    // Both limits count every attempt: the account's guards a password,
-    // the address's stops one machine trying many accounts.
-    let account_key = password_attempts_key(&username);
-    let limited = state
-        .db
-        .run(move |conn| {
-            let by_ip = rate_limit::check(conn, &format!("login-ip:{ip}"), limits.login_per_ip, now)?;
-            let by_account = rate_limit::check(conn, &account_key, limits.login_per_account, now)?;
-            Ok(by_ip.and(by_account).err())
-        })
-        .await?;
-    if let Some(limited) = limited {
-        return Err(too_many(limited));
-    }
-    let password = form.password;
-    let lookup = username.clone();
-    // Hashing is slow by design, so it runs on the blocking pool too.
-    let user = state
-        .db
-        .run(move |conn| {
-            // A deleted account is an unknown one, checked at the same cost.
-            let user = User::by_username(conn, &lookup)?.filter(|u| u.deleted_at.is_none());
-            let valid = passwords::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
-            Ok(user.filter(|_| valid))
-        })
-        .await?;
-    let (status, error) = match user {
-        Some(user) if user.is_banned(now) => (StatusCode::FORBIDDEN, ban_message(&user)),
-        Some(user) => {
+    let network = client_network(&request, state.config.trust_proxy);
+    let (status, error) = match act::log_in(&state, &network, &username, form.password).await? {
+        LogIn::Banned(user) => (StatusCode::FORBIDDEN, ban_message(&user)),
+        LogIn::Welcome(user) => {
             log_in(&viewer.session, &user)?;
             return Ok(see_other(&next));
         }
-        None => (StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_string()),
+        LogIn::Failed => (StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_string()),
     };
     login_page(&state, &viewer, next, username, Some(error), status).await
-}
-
-/// The rate-limit key for guesses at one account's password: log-in, and
-/// the forms that ask a logged-in reader for theirs, share it, so a stolen
-/// session cannot be used to guess the password faster than log-in allows.
-fn password_attempts_key(username: &str) -> String {
-    format!("login-account:{}", crate::models::user::username_key(username))
-}
-
-/// Runs `work` only when `password` is the logged-in reader's own (None
-/// when it is not). Each try counts against the account's log-in limit.
-async fn with_own_password<T: Send + 'static>(
-    state: &AppState,
-    user: &User,
-    password: String,
-    work: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-) -> Result<Option<T>, AppError> {
-    let (key, rule, now) = (password_attempts_key(&user.username), state.config.limits.login_per_account, now());
-    let stored = user.password_hash.clone();
-    state
-        .db
-        .run(move |conn| {
-            rate_limit::check(conn, &key, rule, now)?.map_err(too_many)?;
-            match passwords::verify(&password, Some(&stored)) {
-                true => work(conn).map(Some),
-                false => Ok(None),
-            }
-        })
-        .await
 }
 
 /// What a banned reader is told when they try to log in.
@@ -215,28 +153,13 @@ pub async fn signup(
         errors.confirm = Some("The two passwords do not match.".into());
     }
     if !errors.any() {
-        let ip = client_ip(&request, state.config.trust_proxy);
-        let rule = state.config.limits.signup_per_ip;
-        let now = now();
-        let password = form.password.clone();
-        let (name, shown) = (username.clone(), display_name.clone());
-        let created = state
-            .db
-            .run(move |conn| {
-                if let Err(limited) = rate_limit::check(conn, &format!("signup-ip:{ip}"), rule, now)? {
-                    return Ok(Err(Err(limited)));
-                }
-                let hash = passwords::hash(&password).map_err(AppError::Internal)?;
-                Ok(User::create(conn, &name, &shown, &hash, Role::Reader, now)?.map_err(Ok))
-            })
-            .await?;
-        match created {
+        let network = client_network(&request, state.config.trust_proxy);
+        match act::sign_up(&state, &network, &username, &display_name, form.password.clone()).await? {
             Ok(user) => {
                 log_in(&viewer.session, &user)?;
                 return Ok(see_other(&next));
             }
-            Err(Err(limited)) => return Err(too_many(limited)),
-            Err(Ok(CreateError::UsernameTaken)) => {
+            Err(CreateError::UsernameTaken) => {
                 errors.username = Some("That username is taken. Choose another.".into());
             }
         }
@@ -301,14 +224,7 @@ pub async fn change_password(
     if errors.any() {
         return account_page(&state, &viewer, &user, errors, None, None).await;
     }
-    let (id, now, new_password) = (user.id, now(), form.password);
-    let changed = with_own_password(&state, &user, form.current, move |conn| {
-        let hash = passwords::hash(&new_password).map_err(AppError::Internal)?;
-        // Every other browser is logged out; this one gets a new session below.
-        Ok(User::replace_password(conn, id, &hash, now)?)
-    })
-    .await?;
-    if changed.is_none() {
+    if !act::change_password(&state, &user, form.current, form.password).await? {
         errors.current = Some("That is not your current password.".into());
         return account_page(&state, &viewer, &user, errors, None, None).await;
     }
@@ -330,10 +246,7 @@ pub async fn delete_account(
     form: web::Form<DeleteAccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
-    let (id, now) = (user.id, now());
-    let outcome =
-        with_own_password(&state, &user, form.into_inner().password, move |conn| Ok(User::erase(conn, id, now)?))
-            .await?;
+    let outcome = act::delete_account(&state, &user, form.into_inner().password).await?;
     let error = match outcome {
         Some(Erasure::Done) => {
             log_out(&viewer.session);
@@ -359,7 +272,8 @@ pub async fn export(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRe
     let id = user.id;
     let comments = state.db.run(move |conn| Ok(crate::models::Comment::all_by_user(conn, id)?)).await?;
     let data = crate::views::export::account_data(&user, &comments, &state.config.base_url, now());
-    let body = serde_json::to_string_pretty(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+    let body = serde_json::to_string_pretty(&data)
+        .map_err(|e| AppError::failed("could not write the reader's data as JSON", e))?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"newsdesk-{}.json\"", user.username)))

@@ -6,16 +6,18 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, get, post, web};
 use serde::Deserialize;
 
-use super::stories::{ArticleQuery, article_page, draft_key};
+use super::stories::{ArticleQuery, article_page};
 use super::{path_id, render, render_with_status, see_other};
-use crate::db::DbConn;
+use crate::actions::comments::{self as act, Refusal as Refused, permalink};
 use crate::error::AppError;
-use crate::models::comment::{self, Comment, NewComment, Placement, ThreadEntry};
+use crate::models::comment::{self, Comment, ThreadEntry};
 use crate::models::discussion::Discussion;
-use crate::models::settings::{self, SiteSettings};
+use crate::models::settings::SiteSettings;
 use crate::models::{Article, User};
-use crate::security::csrf::{Rejected, Rejection};
+use crate::permissions;
+use crate::security::csrf::{Rejected, Rejection, proven_same_origin};
 use crate::security::identity::Viewer;
+use crate::security::session_data::SessionData;
 use crate::state::{AppState, now};
 use crate::views::discussion::{CommentForm, CommentView};
 use crate::views::login_url;
@@ -45,6 +47,20 @@ impl Refusal {
     fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
         Refusal { status, message: message.into(), retry_after: None, login_url: None }
     }
+
+    /// What the reader is told when the write side did not take their text.
+    fn from_action(refused: Refused) -> Refusal {
+        let status = match &refused {
+            Refused::Closed | Refused::EditWindowOver | Refused::Gone => StatusCode::FORBIDDEN,
+            Refused::TooFast(_) => StatusCode::TOO_MANY_REQUESTS,
+            Refused::Unreadable(_) | Refused::BannedWord(_) | Refused::ParentGone => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut refusal = Refusal::new(status, refused.message());
+        if let Refused::TooFast(limited) = refused {
+            refusal.retry_after = Some(limited.retry_after_secs());
+        }
+        refusal
+    }
 }
 
 fn csrf_refusal(request: &HttpRequest) -> Option<Refusal> {
@@ -61,6 +77,8 @@ struct CommentContext {
     comment: Comment,
     article: Article,
     author: User,
+    /// Whether the discussion takes comments now (open, not closed by age).
+    open: bool,
 }
 
 async fn load_context(state: &AppState, id: i32) -> Result<CommentContext, AppError> {
@@ -71,7 +89,8 @@ async fn load_context(state: &AppState, id: i32) -> Result<CommentContext, AppEr
             let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
             let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
             let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
-            Ok(CommentContext { comment, article, author })
+            let open = SiteSettings::load(conn)?.accepts_comments(article.comments_open, article.published_at, now);
+            Ok(CommentContext { comment, article, author, open })
         })
         .await
 }
@@ -96,8 +115,8 @@ impl CommentContext {
     }
 
     /// Held comments are their author's alone until approved.
-    fn visible_to(&self, viewer: Option<i32>) -> bool {
-        !self.comment.is_held() || viewer == Some(self.comment.user_id)
+    fn visible_to(&self, viewer: &Viewer) -> bool {
+        permissions::may_see(viewer.user.as_ref(), &self.comment)
     }
 }
 
@@ -125,7 +144,7 @@ pub async fn post_comment(
         Ok(Err(refusal)) => refusal,
         // A failure on our side must not cost the reader their text either.
         Err(error) if error.status_code().is_server_error() => {
-            tracing::error!(%error, "a comment could not be stored");
+            tracing::error!(error = %error.chain(), "a comment could not be stored");
             Refusal::new(StatusCode::SERVICE_UNAVAILABLE, NOT_SAVED)
         }
         Err(error) => return Err(error),
@@ -137,7 +156,8 @@ pub async fn post_comment(
         body: fields.body.replace("\r\n", "\n"),
         error: Some(refusal.message),
         parent_id,
-        csrf: viewer.csrf_token(),
+        // A visitor who is not logged in gets no new session for this.
+        csrf: viewer.existing_csrf_token(),
         login_url: refusal.login_url,
     };
     let page = match parent_id {
@@ -172,145 +192,56 @@ async fn try_post(
     parent_id: Option<i32>,
     raw_body: &str,
 ) -> Result<Result<String, Refusal>, AppError> {
-    let Some(user) = viewer.user.clone() else {
-        // Logged out while writing (or never logged in): keep the text in this
-        // browser's session so it is waiting after logging in.
-        let slug_owned = slug.to_string();
-        let now = now();
-        let article = state.db.run(move |conn| Ok(Article::published_by_slug(conn, &slug_owned, now)?)).await?;
-        let (article, _) = article.ok_or(AppError::NotFound)?;
-        let _ = viewer.session.insert(draft_key(article.id), raw_body.replace("\r\n", "\n"));
-        let mut refusal = Refusal::new(
-            StatusCode::FORBIDDEN,
-            "Your session has ended, so your comment was not posted yet. Log in and it will be waiting here.",
-        );
-        refusal.login_url = Some(login_url(&format!("/articles/{slug}")) + "%23comment-form");
-        return Ok(Err(refusal));
+    let Some(user) = viewer.user.as_ref() else {
+        return Ok(Err(logged_out(request, state, viewer, slug, raw_body).await?));
     };
     if let Some(refusal) = csrf_refusal(request) {
         return Ok(Err(refusal));
     }
-    let body = match comment::clean_body(raw_body) {
-        Ok(body) => body,
-        Err(message) => return Ok(Err(Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, message))),
+    let posted = match act::post(state, user, slug, parent_id, raw_body).await? {
+        Ok(posted) => posted,
+        Err(refused) => return Ok(Err(Refusal::from_action(refused))),
     };
+    SessionData(&viewer.session).forget_draft(posted.article_id);
+    Ok(Ok(posted.location))
+}
+
+/// A comment from someone not logged in: their session ended while they
+/// wrote (or they never logged in). The text comes back in the form either
+/// way. It is also kept in the session, to wait for them after they log in,
+/// only for the browser's own session and a form proven to come from this
+/// site: no other site can plant text in a reader's comment box, and a
+/// request without a cookie creates no session.
+async fn logged_out(
+    request: &HttpRequest,
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    raw_body: &str,
+) -> Result<Refusal, AppError> {
     let slug_owned = slug.to_string();
-    let limit = state.config.limits.comment_per_user;
     let now = now();
-    // On the writer, in a write transaction from the checks to the insert:
-    // what was checked (the discussion open, the parent still there) still
-    // holds when the comment is stored, and the answer waits for the commit.
-    let outcome = state
-        .db
-        .write(move |conn| {
-            let (article, _) = Article::published_by_slug(conn, &slug_owned, now)?.ok_or(AppError::NotFound)?;
-            let settings = SiteSettings::load(conn)?;
-            if !settings.accepts_comments(article.comments_open, article.published_at, now) {
-                return Ok(Err(Refusal::new(StatusCode::FORBIDDEN, "Comments are closed on this article.")));
-            }
-            if let Some(word) = settings::find_listed(&body, &settings.banned_words) {
-                return Ok(Err(Refusal::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("Your comment contains \u{201c}{word}\u{201d}, which is not allowed here. Edit it and post again."),
-                )));
-            }
-            let hold_reason = hold_reason(conn, &settings, &body, user.id)?;
-            let placement = match parent_id {
-                None => Placement::TOP_LEVEL,
-                Some(id) => match Comment::by_id(conn, id)? {
-                    Some(parent)
-                        if parent.article_id == article.id
-                            && !parent.is_deleted()
-                            && !parent.is_removed()
-                            && !parent.is_held() =>
-                    {
-                        Placement::reply_to(&parent)
-                    }
-                    _ => {
-                        return Ok(Err(Refusal::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "The comment you are replying to is no longer there. You can post yours as a new comment.",
-                        )));
-                    }
-                },
-            };
-            let new = NewComment {
-                article_id: article.id,
-                user_id: user.id,
-                placement,
-                body: &body,
-                status: if hold_reason.is_some() { comment::HELD } else { comment::PUBLISHED },
-                hold_reason: hold_reason.as_deref(),
-                now,
-            };
-            match Comment::post_within(conn, new, limit)? {
-                Ok((id, thread_no)) => {
-                    let thread_no = match thread_no {
-                        Some(number) => Some(number),
-                        None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,
-                    };
-                    let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
-                    Ok(Ok((article.id, permalink(&article.slug, page, id))))
-                }
-                Err(limited) => {
-                    let seconds = limited.retry_after_secs();
-                    let mut refusal = Refusal::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        format!(
-                            "You are posting faster than we allow. Wait {}, then post again: your comment is still here.",
-                            crate::views::wait_words(seconds)
-                        ),
-                    );
-                    refusal.retry_after = Some(seconds);
-                    Ok(Err(refusal))
-                }
-            }
-        })
-        .await?;
-    Ok(outcome.map(|(article_id, location)| {
-        // Removing an entry marks the session changed even when it had none,
-        // which would cost a write: only forget a draft that is there.
-        let key = draft_key(article_id);
-        if viewer.session.get::<String>(&key).ok().flatten().is_some() {
-            viewer.session.remove(&key);
-        }
-        location
-    }))
-}
-
-/// Why a comment should wait for a moderator before others see it, if it should.
-fn hold_reason(
-    conn: &mut DbConn,
-    settings: &SiteSettings,
-    body: &str,
-    user_id: i32,
-) -> Result<Option<String>, AppError> {
-    if let Some(word) = settings::find_listed(body, &settings.suspect_words) {
-        return Ok(Some(format!("contains \u{201c}{word}\u{201d}")));
-    }
-    let links = settings::link_count(body);
-    if links > settings.max_links {
-        return Ok(Some(format!("{links} links")));
-    }
-    if settings.hold_first_comment && !Comment::has_published(conn, user_id)? {
-        return Ok(Some("first comment of a new account".into()));
-    }
-    Ok(None)
-}
-
-/// Where a comment is seen: its thread's page of the article, at its anchor.
-pub fn permalink(slug: &str, page: i64, comment_id: i32) -> String {
-    if page > 1 {
-        format!("/articles/{slug}?page={page}#comment-{comment_id}")
+    let article = state.db.run(move |conn| Ok(Article::published_by_slug(conn, &slug_owned, now)?)).await?;
+    let (article, _) = article.ok_or(AppError::NotFound)?;
+    let has_cookie = request.cookie(crate::security::session_store::cookie_name(&state.config)).is_some();
+    let keep = has_cookie
+        && proven_same_origin(request, &state.config.base_url)
+        && raw_body.chars().count() <= comment::MAX_BODY_CHARS;
+    let message = if keep {
+        SessionData(&viewer.session).keep_draft(article.id, &raw_body.replace("\r\n", "\n"));
+        "Your session has ended, so your comment was not posted yet. Log in and it will be waiting here."
     } else {
-        format!("/articles/{slug}#comment-{comment_id}")
-    }
+        "You are not logged in, so your comment was not posted. Copy your text, log in, and post it again."
+    };
+    let mut refusal = Refusal::new(StatusCode::FORBIDDEN, message);
+    refusal.login_url = Some(login_url(&format!("/articles/{slug}")) + "%23comment-form");
+    Ok(refusal)
 }
 
 #[get("/comments/{id}")]
 pub async fn show(state: web::Data<AppState>, viewer: Viewer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
     let context = load_context(&state, path_id(&id)?).await?;
-    if !context.visible_to(viewer.user_id()) {
+    if !context.visible_to(&viewer) {
         return Err(AppError::NotFound);
     }
     let comment = context.comment.clone();
@@ -326,7 +257,7 @@ async fn reply_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let context = load_context(state, parent_id).await?;
-    if !context.visible_to(viewer.user_id()) {
+    if !context.visible_to(viewer) {
         return Err(AppError::NotFound);
     }
     let path = format!("/comments/{parent_id}/reply");
@@ -344,7 +275,10 @@ pub async fn reply_form(
     let id = path_id(&id)?;
     viewer.require_user(&format!("/comments/{id}/reply"))?;
     let context = load_context(&state, id).await?;
-    if !context.article.comments_open || context.comment.is_deleted() || context.comment.is_removed() {
+    if !context.visible_to(&viewer) {
+        return Err(AppError::NotFound);
+    }
+    if !permissions::may_reply(viewer.user.as_ref(), &context.comment, context.open) {
         return Ok(see_other(&permalink(&context.article.slug, 1, id)));
     }
     let form = CommentForm {
@@ -358,9 +292,9 @@ pub async fn reply_form(
 
 /// The comment if the viewer wrote it, or the right refusal.
 async fn own_comment(state: &AppState, viewer: &Viewer, id: i32) -> Result<CommentContext, AppError> {
-    let user_id = viewer.user_id().ok_or(AppError::Forbidden)?;
+    viewer.user.as_ref().ok_or(AppError::Forbidden)?;
     let context = load_context(state, id).await?;
-    if context.comment.user_id != user_id {
+    if !permissions::is_author(viewer.user.as_ref(), &context.comment) {
         return Err(AppError::Forbidden);
     }
     Ok(context)
@@ -389,8 +323,7 @@ pub async fn edit_form(
     let id = path_id(&id)?;
     viewer.require_user(&format!("/comments/{id}/edit"))?;
     let context = own_comment(&state, &viewer, id).await?;
-    let user_id = context.comment.user_id;
-    if !context.comment.editable_by(user_id, now()) {
+    if !permissions::may_edit(viewer.user.as_ref(), &context.comment, context.open, now()) {
         return Ok(see_other(&permalink(&context.article.slug, 1, id)));
     }
     let form = CommentForm {
@@ -417,33 +350,15 @@ pub async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&id)?;
     let typed = fields.into_inner().body.replace("\r\n", "\n");
-    viewer.require_user(&format!("/comments/{id}/edit"))?;
+    let user = viewer.require_user(&format!("/comments/{id}/edit"))?;
     let context = own_comment(&state, &viewer, id).await?;
-    let refusal = if let Some(refusal) = csrf_refusal(&request) {
-        Some(refusal)
-    } else if !context.comment.editable_by(context.comment.user_id, now()) {
-        Some(Refusal::new(
-            StatusCode::FORBIDDEN,
-            "The 15 minutes for editing this comment have passed, so it was not changed. Your new text is below if you want to copy it.",
-        ))
-    } else {
-        match comment::clean_body(&typed) {
-            Ok(body) => {
-                let now = now();
-                let comment = context.comment.clone();
-                let page = state
-                    .db
-                    .run(move |conn| {
-                        Comment::edit(conn, comment.id, &body, now)?;
-                        Ok(Discussion::page_of(conn, &comment)?)
-                    })
-                    .await?;
-                return Ok(see_other(&permalink(&context.article.slug, page, id)));
-            }
-            Err(message) => Some(Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, message)),
-        }
+    let refusal = match csrf_refusal(&request) {
+        Some(refusal) => refusal,
+        None => match act::edit(&state, &user, id, &typed).await? {
+            Ok(location) => return Ok(see_other(&location)),
+            Err(refused) => Refusal::from_action(refused),
+        },
     };
-    let refusal = refusal.unwrap_or_else(|| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, ""));
     let form = CommentForm {
         action: format!("/comments/{id}/edit"),
         body: typed,
@@ -463,7 +378,7 @@ pub async fn delete_form(
     let id = path_id(&id)?;
     viewer.require_user(&format!("/comments/{id}/delete"))?;
     let context = own_comment(&state, &viewer, id).await?;
-    if context.comment.is_deleted() {
+    if !permissions::may_delete(viewer.user.as_ref(), &context.comment) {
         return Ok(see_other(&permalink(&context.article.slug, 1, id)));
     }
     let chrome = state.page_chrome(&viewer, "Delete your comment", "", &format!("/comments/{id}/delete"), "").await?;
@@ -486,15 +401,6 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&id)?;
-    let context = own_comment(&state, &viewer, id).await?;
-    let comment = context.comment.clone();
-    let now = now();
-    let page = state
-        .db
-        .run(move |conn| {
-            Comment::delete_by_author(conn, comment.id, now)?;
-            Ok(Discussion::page_of(conn, &comment)?)
-        })
-        .await?;
-    Ok(see_other(&permalink(&context.article.slug, page, id)))
+    let user = viewer.user.as_ref().ok_or(AppError::Forbidden)?;
+    Ok(see_other(&act::delete(&state, user, id).await?))
 }

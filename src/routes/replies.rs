@@ -45,7 +45,6 @@ pub async fn list(
 #[post("/account/replies/seen")]
 pub async fn mark_seen(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account/replies")?;
-    let (id, now) = (user.id, now());
-    state.db.run(move |conn| Ok(replies::mark_seen(conn, id, now)?)).await?;
+    crate::actions::accounts::mark_replies_seen(&state, &user).await?;
     Ok(see_other("/account/replies"))
 }

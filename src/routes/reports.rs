@@ -5,14 +5,13 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{path_id, render_with_status};
+use crate::actions::comments as act;
 use crate::error::AppError;
-use crate::models::report::{REASONS, Report, ReportOutcome};
-use crate::models::{Article, Comment, rate_limit};
+use crate::models::report::{REASONS, ReportOutcome};
+use crate::models::{Article, Comment};
 use crate::security::identity::Viewer;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::views::pages::{ArticleLink, ReportPage};
-
-const MAX_NOTE_CHARS: usize = 500;
 
 struct Reportable {
     comment: Comment,
@@ -21,22 +20,10 @@ struct Reportable {
 
 /// The comment, if it is one this reader may report.
 async fn reportable(state: &AppState, viewer: &Viewer, id: i32) -> Result<Reportable, AppError> {
-    let now = now();
-    let viewer_id = viewer.user_id();
-    state
-        .db
-        .run(move |conn| {
-            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let gone = comment.is_deleted() || comment.is_removed() || comment.is_held();
-            if gone || Some(comment.user_id) == viewer_id {
-                return Err(AppError::NotFound);
-            }
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
-            Ok(Reportable { comment, article })
-        })
-        .await
+    let user = viewer.require_user(&format!("/comments/{id}/report"))?;
+    let (comment, article) = act::reportable(state, &user, id).await?;
+    Ok(Reportable { comment, article })
 }
-
 async fn page(
     state: &AppState,
     viewer: &Viewer,
@@ -99,27 +86,14 @@ pub async fn report(
     let target = reportable(&state, &viewer, id).await?;
     let mut form = form.into_inner();
     let reason = form.reason.clone().unwrap_or_default();
-    let note = form.note.clone().unwrap_or_default().trim().to_string();
-    if !REASONS.iter().any(|(code, _)| *code == reason) {
-        form.error = Some("Choose why you are reporting this comment.".into());
-    } else if note.chars().count() > MAX_NOTE_CHARS {
-        form.error = Some("Keep the note to 500 characters.".into());
-    } else if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        form.error = Some("The note contains invisible control characters.".into());
-    }
-    if form.error.is_some() {
-        return page(&state, &viewer, &target, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let (rule, now) = (state.config.limits.report_per_user, now());
-    let outcome = state
-        .db
-        .run(move |conn| {
-            if let Err(limited) = rate_limit::check(conn, &format!("report:{}", user.id), rule, now)? {
-                return Err(AppError::TooManyRequests { retry_after_secs: limited.retry_after_secs() });
-            }
-            Ok(Report::file(conn, id, user.id, &reason, &note, now)?)
-        })
-        .await?;
+    let note = form.note.clone().unwrap_or_default();
+    let outcome = match act::report(&state, &user, id, &reason, &note).await? {
+        Ok(outcome) => outcome,
+        Err(refused) => {
+            form.error = Some(refused.message().into());
+            return page(&state, &viewer, &target, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
     let message = match outcome {
         ReportOutcome::Filed => "Thank you. A moderator will look at this comment.",
         ReportOutcome::AlreadyReported => "You have already reported this comment. A moderator will look at it.",

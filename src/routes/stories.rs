@@ -10,6 +10,7 @@ use crate::models::discussion::{self, Discussion, Sort};
 use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Tag};
 use crate::security::identity::Viewer;
+use crate::security::session_data::SessionData;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
 use crate::views::discussion::{CommentForm, CommentView, DiscussionView, threads};
@@ -60,12 +61,6 @@ pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResp
 pub struct ArticleQuery {
     pub page: Option<String>,
     pub sort: Option<String>,
-}
-
-/// The session entry keeping an unsent comment for an article, so a reader
-/// whose session expired finds their text again after logging in.
-pub fn draft_key(article_id: i32) -> String {
-    format!("draft:{article_id}")
 }
 
 /// The article page; `form` replaces the empty comment form when a
@@ -135,7 +130,7 @@ pub async fn article_page(
         (Some(form), _) => Some(form),
         (None, Some(_)) if open => Some(CommentForm {
             action: format!("{path}/comments"),
-            body: viewer.session.get::<String>(&draft_key(article.id)).ok().flatten().unwrap_or_default(),
+            body: SessionData(&viewer.session).draft(article.id).unwrap_or_default(),
             csrf: viewer.csrf_token(),
             ..CommentForm::default()
         }),

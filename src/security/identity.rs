@@ -11,9 +11,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::csrf;
-use super::session_store::USER_ID;
+use super::session_data::SessionData;
 use crate::error::AppError;
-use crate::models::{Role, User, replies};
+use crate::models::{User, replies};
 use crate::state::AppState;
 
 /// The person making the request: their session, and their account when
@@ -62,7 +62,7 @@ impl FromRequest for Viewer {
             if let Some(LoadedUser(user, unseen_replies)) = cached {
                 return Ok(Viewer { user, unseen_replies, session });
             }
-            let user_id = session.get::<i32>(USER_ID).ok().flatten();
+            let user_id = SessionData(&session).user_id();
             let (user, unseen_replies) = match (user_id, state) {
                 (Some(id), Some(state)) => {
                     let loaded = state
@@ -77,9 +77,9 @@ impl FromRequest for Viewer {
                         .await?;
                     if loaded.is_none() {
                         // The account is gone, deleted or banned: so is the session.
-                        session.purge();
+                        SessionData(&session).end();
                     } else {
-                        super::session_store::renew_hourly(&session, now);
+                        SessionData(&session).renew_hourly(now);
                     }
                     loaded.map_or((None, 0), |(user, unseen)| (Some(user), unseen))
                 }
@@ -104,7 +104,7 @@ pub struct Staff {
 
 impl Staff {
     pub fn is_admin(&self) -> bool {
-        self.user.role() == Role::Admin
+        crate::permissions::may_administer(&self.user)
     }
 
     /// For actions only admins may take.
@@ -124,7 +124,7 @@ impl FromRequest for Staff {
             let viewer = viewer.await?;
             match &viewer.user {
                 None => Err(AppError::LoginRequired { next: path }.into()),
-                Some(user) if user.is_staff() => Ok(Staff { user: user.clone(), viewer }),
+                Some(user) if crate::permissions::may_moderate(user) => Ok(Staff { user: user.clone(), viewer }),
                 Some(_) => Err(AppError::Forbidden.into()),
             }
         })
@@ -146,35 +146,48 @@ pub async fn require_staff(
     }
 }
 
-/// Starts a logged-in session under a new id (no session fixation), keeping
-/// what the anonymous session held, such as a comment draft.
+/// Starts a logged-in session under a new id (no session fixation) and a
+/// new CSRF token, keeping what the anonymous session held, such as a draft.
 pub fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
-    session.renew();
-    session.insert(USER_ID, user.id).map_err(|e| AppError::Internal(e.to_string()))?;
-    super::session_store::renew_hourly(session, crate::state::now());
-    csrf::token(session);
-    Ok(())
+    SessionData(session).log_in(user.id, crate::state::now())
 }
 
 /// Ends the session everywhere: the row is deleted, the cookie removed.
 pub fn log_out(session: &Session) {
-    session.purge();
+    SessionData(session).end();
 }
 
-/// The client's address: the peer, or the proxy's X-Forwarded-For entry
-/// when the operator said a proxy is in front.
-pub fn client_ip(request: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(ip) = request
+/// Who a per-address rate limit counts: the client's address (the peer,
+/// or the proxy's X-Forwarded-For entry when the operator said a proxy is
+/// in front). An IPv6 client is its /64: one household or server is handed
+/// a whole /64 and can pick any address in it.
+pub fn client_network(request: &HttpRequest, trust_proxy: bool) -> String {
+    let forwarded = || {
+        request
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return ip.to_string();
+    };
+    let address = if trust_proxy { forwarded() } else { None }.or_else(|| request.peer_addr().map(|a| a.ip()));
+    match address {
+        Some(address) => network_of(address),
+        None => "unknown".into(),
     }
-    request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+fn network_of(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
 }
 
 /// Where to go after logging in: only a path on this site. Anything that a
@@ -190,7 +203,17 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{network_of, safe_next};
+
+    #[test]
+    fn ipv6_clients_count_as_their_64() {
+        let network = |text: &str| network_of(text.parse().unwrap());
+        assert_eq!(network("2001:db8:7:9:1::1"), "2001:db8:7:9::/64");
+        assert_eq!(network("2001:db8:7:9:ffff:ffff:ffff:ffff"), "2001:db8:7:9::/64");
+        assert_ne!(network("2001:db8:7:a::1"), network("2001:db8:7:9::1"));
+        assert_eq!(network("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network("192.0.2.7"), "192.0.2.7");
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -4,4 +4,5 @@ pub mod csrf;
 pub mod headers;
 pub mod identity;
 pub mod passwords;
+pub mod session_data;
 pub mod session_store;

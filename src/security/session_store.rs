@@ -9,25 +9,15 @@ use chrono::TimeDelta;
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
 
+use super::session_data::{anonymous_state, user_in};
 use crate::db::{Database, write_transaction};
 use crate::models::session::SessionRow;
 use crate::state::now;
 
-/// The session entry that holds the logged-in user's id.
-pub const USER_ID: &str = "uid";
-
-/// The hour (since 1970) a logged-in session's expiry was last pushed
-/// forward. Pages that change nothing in the session write nothing; once
-/// this is an hour old the next page renews it, which stores the session
-/// with a new idle expiry and sends the cookie again with a new Max-Age.
-pub const RENEWED: &str = "renewed";
-
-/// Marks a logged-in session for renewal when its last one is an hour old.
-pub fn renew_hourly(session: &actix_session::Session, now: chrono::NaiveDateTime) {
-    let hour = now.and_utc().timestamp() / 3600;
-    if session.get::<i64>(RENEWED).ok().flatten().is_none_or(|last| last < hour) {
-        let _ = session.insert(RENEWED, hour);
-    }
+/// The session cookie's name. On https the __Host- prefix makes browsers
+/// refuse the cookie unless it is Secure, host-only and for the whole site.
+pub fn cookie_name(config: &crate::config::Config) -> &'static str {
+    if config.local_http { "newsdesk_session" } else { "__Host-newsdesk" }
 }
 
 /// Sessions without a user (someone who opened the log-in form) live this long.
@@ -53,10 +43,6 @@ fn row_id(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn user_of(state: &HashMap<String, String>) -> Option<i32> {
-    state.get(USER_ID).and_then(|v| v.parse().ok())
-}
-
 fn ttl(ttl: &CookieDuration) -> TimeDelta {
     TimeDelta::seconds(ttl.whole_seconds())
 }
@@ -65,7 +51,7 @@ impl DbSessionStore {
     async fn insert(&self, state: HashMap<String, String>, ttl: TimeDelta) -> Result<SessionKey, anyhow::Error> {
         let key = Alphanumeric.sample_string(&mut rand::rng(), 64);
         let id = row_id(&key);
-        let user = user_of(&state);
+        let user = user_in(&state);
         let text = serde_json::to_string(&state)?;
         let (idle, lifetime) =
             if user.is_some() { (ttl, self.lifetime) } else { (ANONYMOUS_LIFETIME, ANONYMOUS_LIFETIME) };
@@ -108,7 +94,7 @@ impl SessionStore for DbSessionStore {
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
         let id = row_id(key.as_ref());
-        let user = user_of(&state);
+        let user = user_in(&state);
         let text = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let idle = if user.is_some() { ttl(ttl_) } else { ANONYMOUS_LIFETIME };
         let expires = now() + idle;
@@ -122,9 +108,10 @@ impl SessionStore for DbSessionStore {
         if updated {
             Ok(key)
         } else {
-            // Revoked while this request ran: start a new session rather than
-            // bring the old one back.
-            self.insert(state, ttl(ttl_)).await.map_err(UpdateError::Other)
+            // Revoked while this request ran (a log-out elsewhere, a new
+            // password, a ban): what it loaded must not come back. A new
+            // anonymous session starts, holding only a new CSRF token.
+            self.insert(anonymous_state(), ttl(ttl_)).await.map_err(UpdateError::Other)
         }
     }
 

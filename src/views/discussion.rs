@@ -9,6 +9,7 @@ use super::{Moment, Pager, comment_text, initials};
 use crate::models::comment::ThreadEntry;
 use crate::models::discussion::{Discussion, Sort};
 use crate::models::{Role, User};
+use crate::permissions;
 
 /// What a comment shows instead of its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +51,6 @@ impl CommentView {
         } else {
             Tombstone::None
         };
-        let mine = viewer.is_some_and(|v| v.id == comment.user_id);
         let alive = tombstone == Tombstone::None;
         CommentView {
             id: comment.id,
@@ -69,10 +69,10 @@ impl CommentView {
             tombstone,
             body_html: if alive { comment_text::render(&comment.body) } else { String::new() },
             replying_to: None,
-            can_reply: alive && open && viewer.is_some() && !comment.is_held(),
-            can_edit: alive && viewer.is_some_and(|v| comment.editable_by(v.id, now)),
-            can_delete: alive && mine,
-            can_report: alive && viewer.is_some() && !mine && !comment.is_held(),
+            can_reply: permissions::may_reply(viewer, comment, open),
+            can_edit: permissions::may_edit(viewer, comment, open, now),
+            can_delete: permissions::may_delete(viewer, comment),
+            can_report: permissions::may_report(viewer, comment),
             children: Vec::new(),
         }
     }

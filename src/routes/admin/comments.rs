@@ -4,8 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{FormFields, admin_return, flash, nav, take_flash};
+use crate::actions;
 use crate::error::AppError;
-use crate::models::moderation::{self, CommentAction, Dashboard, Queue, QueueFilter, QueueItem};
+use crate::models::moderation::{CommentAction, Dashboard, Queue, QueueFilter, QueueItem};
 use crate::routes::{page_number, render, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
@@ -94,9 +95,7 @@ async fn apply(
         }
         _ => String::new(),
     };
-    let (actor, now) = (staff.user.id, now());
-    let changed =
-        state.db.run(move |conn| Ok(moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?)).await?;
+    let changed = actions::moderation::act_on_comments(state, &staff.user, action, ids, reason).await?;
     let done = match action {
         CommentAction::Remove => "removed",
         CommentAction::Restore => "restored",

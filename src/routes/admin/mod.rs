@@ -11,6 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{Scope, web};
 
 use crate::security::identity::{Staff, require_staff, safe_next};
+use crate::security::session_data::SessionData;
 use crate::views::admin::AdminNav;
 
 /// Every admin route, mounted under /admin.
@@ -42,15 +43,13 @@ pub fn scope() -> Scope<
         .service(site::log)
 }
 
-const FLASH: &str = "admin_flash";
-
 /// A one-time message for the next admin page ("3 comments removed").
 pub fn flash(session: &Session, message: impl Into<String>) {
-    let _ = session.insert(FLASH, message.into());
+    SessionData(session).set_flash(message.into());
 }
 
 pub fn take_flash(session: &Session) -> Option<String> {
-    session.remove_as::<String>(FLASH).and_then(Result::ok)
+    SessionData(session).take_flash()
 }
 
 pub fn nav(staff: &Staff, current: &'static str) -> AdminNav {

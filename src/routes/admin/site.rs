@@ -4,10 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 
 use super::{FormFields, flash, nav, take_flash};
-use crate::db::write_transaction;
+use crate::actions;
 use crate::error::AppError;
 use crate::models::Article;
-use crate::models::moderation::{self, LogEntry};
+use crate::models::moderation;
 use crate::models::settings::{SiteSettings, word_list};
 use crate::routes::{PageQuery, page_number, render, render_with_status, see_other};
 use crate::security::identity::Staff;
@@ -59,27 +59,7 @@ pub async fn articles(
 }
 
 async fn set_open(state: &AppState, staff: &Staff, slug: String, open: bool) -> Result<HttpResponse, AppError> {
-    let (actor, now) = (staff.user.id, now());
-    let headline = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
-                Article::set_comments_open(conn, article.id, open)?;
-                let entry = LogEntry {
-                    actor_id: Some(actor),
-                    action: if open { "reopen" } else { "close" },
-                    comment_id: None,
-                    target_user_id: None,
-                    article_id: Some(article.id),
-                    reason: "",
-                    details: "",
-                };
-                moderation::record(conn, &entry, now)?;
-                Ok(article.headline)
-            })
-        })
-        .await?;
+    let headline = actions::moderation::set_discussion_open(state, &staff.user, &slug, open).await?;
     let state_word = if open { "reopened" } else { "closed" };
     flash(&staff.viewer.session, format!("Comments {state_word} on “{headline}”."));
     Ok(see_other("/admin/articles"))
@@ -161,32 +141,7 @@ pub async fn save_settings(
         banned_words: word_list(fields.get("banned_words").unwrap_or_default()),
         suspect_words: word_list(fields.get("suspect_words").unwrap_or_default()),
     };
-    let (actor, now) = (staff.user.id, now());
-    state
-        .db
-        .run(move |conn| {
-            settings.save(conn)?;
-            let details = format!(
-                "{} banned, {} suspect words; {} links; first comments {}; close after {} days",
-                settings.banned_words.len(),
-                settings.suspect_words.len(),
-                settings.max_links,
-                if settings.hold_first_comment { "held" } else { "not held" },
-                settings.auto_close_days
-            );
-            let entry = LogEntry {
-                actor_id: Some(actor),
-                action: "settings",
-                comment_id: None,
-                target_user_id: None,
-                article_id: None,
-                reason: "",
-                details: &details,
-            };
-            moderation::record(conn, &entry, now)?;
-            Ok(())
-        })
-        .await?;
+    actions::moderation::save_settings(&state, &staff.user, settings).await?;
     flash(&staff.viewer.session, "Settings saved.");
     Ok(see_other("/admin/settings"))
 }

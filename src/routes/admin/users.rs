@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{FormFields, flash, nav, take_flash};
-use crate::db::write_transaction;
+use crate::actions;
+use crate::actions::users::AccountChange;
 use crate::error::AppError;
-use crate::models::moderation::{self, LogEntry, RoleChange};
+use crate::models::moderation;
 use crate::models::report::reason_label;
-use crate::models::session::SessionRow;
 use crate::models::user::BanLength;
 use crate::models::{Role, User};
+use crate::permissions;
 use crate::routes::{page_number, render_with_status, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
@@ -58,23 +59,6 @@ pub async fn list(
     )
 }
 
-/// What the acting moderator may do to this account.
-struct Powers {
-    can_ban: bool,
-    can_change_role: bool,
-}
-
-fn powers(staff: &Staff, target: &User) -> Powers {
-    let is_self = staff.user.id == target.id;
-    // A deleted account cannot sign in again: there is nothing to ban or promote.
-    let live = target.deleted_at.is_none();
-    Powers {
-        // Moderators cannot ban admins; nobody bans themselves.
-        can_ban: live && !is_self && (staff.is_admin() || target.role() != Role::Admin),
-        can_change_role: live && staff.is_admin(),
-    }
-}
-
 async fn user_page(
     state: &AppState,
     staff: &Staff,
@@ -95,7 +79,6 @@ async fn user_page(
     let now = now();
     let path = format!("/admin/users/{}", user.username);
     let chrome = state.page_chrome(&staff.viewer, &format!("@{}", user.username), "", &path, "").await?;
-    let powers = powers(staff, &user);
     let ban_note = user.is_banned(now).then(|| {
         let until = match user.banned_until {
             Some(until) => format!("until {}", until.format("%-d %B %Y at %H:%M UTC")),
@@ -124,8 +107,8 @@ async fn user_page(
                     open: r.resolved_at.is_none(),
                 })
                 .collect(),
-            can_ban: powers.can_ban,
-            can_change_role: powers.can_change_role,
+            can_ban: permissions::may_ban(&staff.user, &user),
+            can_change_role: permissions::may_change_role(&staff.user, &user),
             error,
             flash: take_flash(&staff.viewer.session),
             csrf: staff.viewer.csrf_token(),
@@ -173,49 +156,31 @@ pub async fn ban_user(
         let error = Some("Give a reason for the ban: they and the public moderation page will see it.".into());
         return user_page(&state, &staff, username, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let (actor, actor_is_admin, now) = (staff.user.id, staff.is_admin(), now());
-    let lookup = username.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let target = User::by_username(conn, &lookup)?.ok_or(AppError::NotFound)?;
-                if target.id == actor || (!actor_is_admin && target.role() == Role::Admin) {
-                    return Err(AppError::Forbidden);
-                }
-                if moderation::protects_last_admin(conn, &target, now)? {
-                    return Ok(Err("This is the last admin: make another admin before banning this one."));
-                }
-                User::ban(conn, target.id, length, &reason, now)?;
-                // Their open sessions end now, not at their next log-in.
-                SessionRow::delete_for_user(conn, target.id)?;
-                let details = match length {
-                    BanLength::Days(1) => "1 day".to_string(),
-                    BanLength::Days(days) => format!("{days} days"),
-                    BanLength::Permanent => "permanent".to_string(),
-                };
-                moderation::record(
-                    conn,
-                    &LogEntry {
-                        actor_id: Some(actor),
-                        action: "ban",
-                        comment_id: None,
-                        target_user_id: Some(target.id),
-                        article_id: None,
-                        reason: &reason,
-                        details: &details,
-                    },
-                    now,
-                )?;
-                Ok(Ok(()))
-            })
-        })
-        .await?;
-    if let Err(message) = outcome {
-        return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
+    match actions::users::ban(&state, &staff.user, &username, length, &reason).await? {
+        AccountChange::Done => {}
+        refused => return refused_change(&state, &staff, username, refused, "banning").await,
     }
     flash(&staff.viewer.session, format!("@{username} is banned and has been logged out."));
     Ok(see_other(&format!("/admin/users/{username}")))
+}
+
+/// The user's page again, saying why a ban or a role change was refused.
+async fn refused_change(
+    state: &AppState,
+    staff: &Staff,
+    username: String,
+    refused: AccountChange,
+    doing: &str,
+) -> Result<HttpResponse, AppError> {
+    let message = match refused {
+        AccountChange::LastAdmin => {
+            format!(
+                "This is the last admin: make another admin before {doing} this one, so someone can still run the site."
+            )
+        }
+        _ => "Its owner deleted this account, so there is nothing to change.".to_string(),
+    };
+    user_page(state, staff, username, Some(message), StatusCode::CONFLICT).await
 }
 
 #[post("/users/{username}/unban")]
@@ -225,31 +190,7 @@ pub async fn unban_user(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let (actor, actor_is_admin, now) = (staff.user.id, staff.is_admin(), now());
-    let lookup = username.clone();
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let target = User::by_username(conn, &lookup)?.ok_or(AppError::NotFound)?;
-                if !actor_is_admin && target.role() == Role::Admin {
-                    return Err(AppError::Forbidden);
-                }
-                User::unban(conn, target.id)?;
-                let entry = LogEntry {
-                    actor_id: Some(actor),
-                    action: "unban",
-                    comment_id: None,
-                    target_user_id: Some(target.id),
-                    article_id: None,
-                    reason: "",
-                    details: "",
-                };
-                moderation::record(conn, &entry, now)?;
-                Ok(())
-            })
-        })
-        .await?;
+    actions::users::unban(&state, &staff.user, &username).await?;
     flash(&staff.viewer.session, format!("The ban on @{username} is lifted."));
     Ok(see_other(&format!("/admin/users/{username}")))
 }
@@ -268,20 +209,9 @@ pub async fn set_role(
         return user_page(&state, &staff, username, Some("Choose a role.".into()), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     };
-    let (actor, now) = (staff.user.id, now());
-    let lookup = username.clone();
-    let outcome = state.db.run(move |conn| Ok(moderation::change_role(conn, &lookup, role, Some(actor), now)?)).await?;
-    match outcome {
-        RoleChange::Done => {}
-        RoleChange::NoSuchUser => return Err(AppError::NotFound),
-        RoleChange::LastAdmin => {
-            let message = "This is the last admin: make another admin first, so someone can still run the site.";
-            return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
-        }
-        RoleChange::Deleted => {
-            let message = "Its owner deleted this account, so it has no role to change.";
-            return user_page(&state, &staff, username, Some(message.into()), StatusCode::CONFLICT).await;
-        }
+    match actions::users::change_role(&state, &staff.user, &username, role).await? {
+        AccountChange::Done => {}
+        refused => return refused_change(&state, &staff, username, refused, "demoting").await,
     }
     flash(&staff.viewer.session, format!("@{username} is now {}.", role.as_str()));
     Ok(see_other(&format!("/admin/users/{username}")))

@@ -1,0 +1,315 @@
+//! Readers' comments: posting and replying, editing, deleting, reporting.
+//! Every rule that decides whether a comment is taken lives here, so a
+//! post and an edit meet the same word lists, link limit and holds.
+
+use chrono::NaiveDateTime;
+
+use super::announce;
+use crate::changes::Change;
+use crate::error::AppError;
+use crate::models::comment::{self, Comment, NewComment, Placement};
+use crate::models::discussion::Discussion;
+use crate::models::rate_limit::{self, Limited};
+use crate::models::report::{REASONS, Report, ReportOutcome};
+use crate::models::settings::{self, SiteSettings};
+use crate::models::{Article, User};
+use crate::permissions;
+use crate::state::{AppState, now};
+
+/// Why a comment (or an edit) was not taken. Each says so in words the
+/// reader can act on; the form comes back with their text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The discussion is closed, by hand or by age.
+    Closed,
+    /// Empty, too long, or holding control characters.
+    Unreadable(&'static str),
+    BannedWord(String),
+    /// The comment being answered was deleted, removed or held meanwhile.
+    ParentGone,
+    TooFast(Limited),
+    /// The author's edit window has passed.
+    EditWindowOver,
+    /// The comment was deleted or removed while the edit was written.
+    Gone,
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Closed => "Comments are closed on this article.".into(),
+            Refusal::Unreadable(why) => (*why).into(),
+            Refusal::BannedWord(word) => format!(
+                "Your comment contains \u{201c}{word}\u{201d}, which is not allowed here. Edit it and post again."
+            ),
+            Refusal::ParentGone => {
+                "The comment you are replying to is no longer there. You can post yours as a new comment.".into()
+            }
+            Refusal::TooFast(limited) => format!(
+                "You are posting faster than we allow. Wait {}, then post again: your comment is still here.",
+                crate::views::wait_words(limited.retry_after_secs())
+            ),
+            Refusal::EditWindowOver => "The 15 minutes for editing this comment have passed, so it was not changed. \
+                 Your new text is below if you want to copy it."
+                .into(),
+            Refusal::Gone => "This comment was deleted or removed, so it was not changed. \
+                 Your new text is below if you want to copy it."
+                .into(),
+        }
+    }
+}
+
+/// Whether the article takes comments now (open, and not closed by age).
+fn accepts_comments(settings: &SiteSettings, article: &Article, now: NaiveDateTime) -> bool {
+    settings.accepts_comments(article.comments_open, article.published_at, now)
+}
+
+/// The checks a comment's text meets, posted or edited: cleaned, no banned
+/// word, and the reason to hold it for a moderator (suspect words, links).
+fn screen(settings: &SiteSettings, raw: &str) -> Result<(String, Option<String>), Refusal> {
+    let body = comment::clean_body(raw).map_err(Refusal::Unreadable)?;
+    if let Some(word) = settings::find_listed(&body, &settings.banned_words) {
+        return Err(Refusal::BannedWord(word.to_string()));
+    }
+    if let Some(word) = settings::find_listed(&body, &settings.suspect_words) {
+        return Ok((body.clone(), Some(format!("contains \u{201c}{word}\u{201d}"))));
+    }
+    let links = settings::link_count(&body);
+    if links > settings.max_links {
+        return Ok((body, Some(format!("{links} links"))));
+    }
+    Ok((body, None))
+}
+
+/// Where a comment is seen: its thread's page of the article, at its anchor.
+pub fn permalink(slug: &str, page: i64, comment_id: i32) -> String {
+    if page > 1 {
+        format!("/articles/{slug}?page={page}#comment-{comment_id}")
+    } else {
+        format!("/articles/{slug}#comment-{comment_id}")
+    }
+}
+
+/// A stored comment: its article, and where it can be seen.
+pub struct Posted {
+    pub article_id: i32,
+    pub location: String,
+}
+
+/// Posts a comment or a reply. On the writer, in one transaction from the
+/// checks to the insert: what was checked (the discussion open, the parent
+/// still there) still holds when the comment is stored, and the answer
+/// waits for the commit.
+pub async fn post(
+    state: &AppState,
+    author: &User,
+    slug: &str,
+    parent_id: Option<i32>,
+    raw: &str,
+) -> Result<Result<Posted, Refusal>, AppError> {
+    let (slug, raw, author_id) = (slug.to_string(), raw.to_string(), author.id);
+    let limit = state.config.limits.comment_per_user;
+    let now = now();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let (article, _) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let settings = SiteSettings::load(conn)?;
+            if !accepts_comments(&settings, &article, now) {
+                return Ok(Err(Refusal::Closed));
+            }
+            let (body, mut hold_reason) = match screen(&settings, &raw) {
+                Ok(screened) => screened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if hold_reason.is_none() && settings.hold_first_comment && !Comment::has_published(conn, author_id)? {
+                hold_reason = Some("first comment of a new account".into());
+            }
+            let placement = match parent_id {
+                None => Placement::TOP_LEVEL,
+                Some(id) => match Comment::by_id(conn, id)? {
+                    Some(parent) if parent.article_id == article.id && accepts_replies(&parent) => {
+                        Placement::reply_to(&parent)
+                    }
+                    _ => return Ok(Err(Refusal::ParentGone)),
+                },
+            };
+            let new = NewComment {
+                article_id: article.id,
+                user_id: author_id,
+                placement,
+                body: &body,
+                status: if hold_reason.is_some() { comment::HELD } else { comment::PUBLISHED },
+                hold_reason: hold_reason.as_deref(),
+                now,
+            };
+            match Comment::post_within(conn, new, limit)? {
+                Ok((id, thread_no)) => {
+                    let thread_no = match thread_no {
+                        Some(number) => Some(number),
+                        None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,
+                    };
+                    let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
+                    Ok(Ok(Posted { article_id: article.id, location: permalink(&article.slug, page, id) }))
+                }
+                Err(limited) => Ok(Err(Refusal::TooFast(limited))),
+            }
+        })
+        .await?;
+    if let Ok(posted) = &outcome {
+        announce(state, [Change::Discussion { article_id: posted.article_id }]);
+    }
+    Ok(outcome)
+}
+
+/// A comment others can see and answer (the discussion being open is
+/// checked with the article).
+fn accepts_replies(parent: &Comment) -> bool {
+    !parent.is_deleted() && !parent.is_removed() && !parent.is_held()
+}
+
+/// Replaces the text of the author's comment, if they may still edit it.
+/// The new text meets the same checks as a new comment: a banned word
+/// refuses it, a suspect word or too many links hold it for review.
+pub async fn edit(state: &AppState, author: &User, id: i32, raw: &str) -> Result<Result<String, Refusal>, AppError> {
+    let (author, raw) = (author.clone(), raw.to_string());
+    let now = now();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            if comment.user_id != author.id {
+                return Err(AppError::Forbidden);
+            }
+            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let settings = SiteSettings::load(conn)?;
+            let open = accepts_comments(&settings, &article, now);
+            if !permissions::may_edit(Some(&author), &comment, open, now) {
+                let refusal = if comment.is_deleted() || comment.is_removed() {
+                    Refusal::Gone
+                } else if !open {
+                    Refusal::Closed
+                } else {
+                    Refusal::EditWindowOver
+                };
+                return Ok(Err(refusal));
+            }
+            let (body, hold_reason) = match screen(&settings, &raw) {
+                Ok(screened) => screened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            // Only a comment still there is changed: one its author deleted
+            // or a moderator removed since it was read stays as it is.
+            if !Comment::edit(conn, id, &body, hold_reason.as_deref(), now)? {
+                return Ok(Err(Refusal::Gone));
+            }
+            let page = Discussion::page_of(conn, &comment)?;
+            Ok(Ok((article.id, permalink(&article.slug, page, id))))
+        })
+        .await?;
+    Ok(outcome.map(|(article_id, location)| {
+        announce(state, [Change::Discussion { article_id }]);
+        location
+    }))
+}
+
+/// The author deletes their comment: its text goes, a tombstone keeps the
+/// replies in place. Allowed after the discussion closes. Returns where the
+/// tombstone is seen.
+pub async fn delete(state: &AppState, author: &User, id: i32) -> Result<String, AppError> {
+    let author = author.clone();
+    let now = now();
+    let (article_id, location, changed) = state
+        .db
+        .write(move |conn| {
+            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            if comment.user_id != author.id {
+                return Err(AppError::Forbidden);
+            }
+            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let changed = permissions::may_delete(Some(&author), &comment) && Comment::delete_by_author(conn, id, now)?;
+            let page = Discussion::page_of(conn, &comment)?;
+            Ok((article.id, permalink(&article.slug, page, id), changed))
+        })
+        .await?;
+    if changed {
+        announce(state, [Change::Discussion { article_id }]);
+    }
+    Ok(location)
+}
+
+/// The comment a reader wants to report, with its article, if they may.
+pub async fn reportable(state: &AppState, reporter: &User, id: i32) -> Result<(Comment, Article), AppError> {
+    let reporter = reporter.clone();
+    let now = now();
+    state
+        .db
+        .run(move |conn| {
+            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            if !permissions::may_report(Some(&reporter), &comment) {
+                return Err(AppError::NotFound);
+            }
+            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            Ok((comment, article))
+        })
+        .await
+}
+
+/// What a report form may carry.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Why a report was not filed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportRefusal {
+    NoReason,
+    NoteTooLong,
+    NoteUnreadable,
+}
+
+impl ReportRefusal {
+    pub fn message(&self) -> &'static str {
+        match self {
+            ReportRefusal::NoReason => "Choose why you are reporting this comment.",
+            ReportRefusal::NoteTooLong => "Keep the note to 500 characters.",
+            ReportRefusal::NoteUnreadable => "The note contains invisible control characters.",
+        }
+    }
+}
+
+/// Files a reader's report about a comment (once per reader and comment).
+pub async fn report(
+    state: &AppState,
+    reporter: &User,
+    id: i32,
+    reason: &str,
+    note: &str,
+) -> Result<Result<ReportOutcome, ReportRefusal>, AppError> {
+    let note = note.trim().to_string();
+    if !REASONS.iter().any(|(code, _)| *code == reason) {
+        return Ok(Err(ReportRefusal::NoReason));
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Ok(Err(ReportRefusal::NoteTooLong));
+    }
+    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Ok(Err(ReportRefusal::NoteUnreadable));
+    }
+    let (reporter, reason) = (reporter.clone(), reason.to_string());
+    let (rule, now) = (state.config.limits.report_per_user, now());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            if !permissions::may_report(Some(&reporter), &comment) {
+                return Err(AppError::NotFound);
+            }
+            if let Err(limited) = rate_limit::check(conn, &format!("report:{}", reporter.id), rule, now)? {
+                return Err(AppError::TooManyRequests { retry_after_secs: limited.retry_after_secs() });
+            }
+            // Reports show only in the admin area, which nothing caches:
+            // there is no change to announce.
+            Ok(Report::file(conn, id, reporter.id, &reason, &note, now)?)
+        })
+        .await?;
+    Ok(Ok(outcome))
+}

@@ -1,0 +1,107 @@
+//! Moderators' decisions about comments and discussions, and the site
+//! settings admins keep. Each is logged in the moderation log in the same
+//! transaction as the change it records.
+
+use std::collections::BTreeSet;
+
+use super::announce;
+use crate::changes::Change;
+use crate::db::write_transaction;
+use crate::error::AppError;
+use crate::models::moderation::{self, CommentAction, LogEntry};
+use crate::models::settings::SiteSettings;
+use crate::models::{Article, User};
+use crate::permissions;
+use crate::state::{AppState, now};
+
+/// Applies a moderator's action to comments; returns how many it changed.
+pub async fn act_on_comments(
+    state: &AppState,
+    actor: &User,
+    action: CommentAction,
+    ids: Vec<i32>,
+    reason: String,
+) -> Result<usize, AppError> {
+    if !permissions::may_moderate(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, now) = (actor.id, now());
+    // On the writer, like every change to comments: transactions that
+    // change comments also update their discussions' figures rows, and one
+    // writer taking them in turn cannot deadlock with itself.
+    let changed =
+        state.db.write(move |conn| Ok(moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?)).await?;
+    let articles: BTreeSet<i32> = changed.iter().map(|c| c.article_id).collect();
+    let mut changes: Vec<Change> = articles.into_iter().map(|article_id| Change::Discussion { article_id }).collect();
+    if action == CommentAction::Remove && !changed.is_empty() {
+        changes.push(Change::ModerationLog);
+    }
+    announce(state, changes);
+    Ok(changed.len())
+}
+
+/// Closes or reopens an article's discussion; returns its headline.
+pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, open: bool) -> Result<String, AppError> {
+    if !permissions::may_moderate(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, slug, now) = (actor.id, slug.to_string(), now());
+    // On the writer: the article's change bumps its discussion's figures row.
+    let (article_id, headline) = state
+        .db
+        .write(move |conn| {
+            let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
+            Article::set_comments_open(conn, article.id, open)?;
+            let entry = LogEntry {
+                actor_id: Some(actor),
+                action: if open { "reopen" } else { "close" },
+                comment_id: None,
+                target_user_id: None,
+                article_id: Some(article.id),
+                reason: "",
+                details: "",
+            };
+            moderation::record(conn, &entry, now)?;
+            Ok((article.id, article.headline))
+        })
+        .await?;
+    announce(state, [Change::Article { article_id }, Change::Discussion { article_id }]);
+    Ok(headline)
+}
+
+/// Saves the site settings (admins only).
+pub async fn save_settings(state: &AppState, actor: &User, settings: SiteSettings) -> Result<(), AppError> {
+    if !permissions::may_administer(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, now) = (actor.id, now());
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                settings.save(conn)?;
+                let details = format!(
+                    "{} banned, {} suspect words; {} links; first comments {}; close after {} days",
+                    settings.banned_words.len(),
+                    settings.suspect_words.len(),
+                    settings.max_links,
+                    if settings.hold_first_comment { "held" } else { "not held" },
+                    settings.auto_close_days
+                );
+                let entry = LogEntry {
+                    actor_id: Some(actor),
+                    action: "settings",
+                    comment_id: None,
+                    target_user_id: None,
+                    article_id: None,
+                    reason: "",
+                    details: &details,
+                };
+                moderation::record(conn, &entry, now)?;
+                Ok::<(), AppError>(())
+            })
+        })
+        .await?;
+    announce(state, [Change::Settings]);
+    Ok(())
+}

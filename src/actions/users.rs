@@ -1,0 +1,140 @@
+//! Staff acting on accounts: bans and roles. The site always keeps an
+//! admin who can act: the check and the change share one transaction, with
+//! the admins' rows locked, so two at once cannot both pass it.
+
+use super::announce;
+use crate::changes::Change;
+use crate::db::write_transaction;
+use crate::error::AppError;
+use crate::models::moderation::{self, LogEntry, RoleChange};
+use crate::models::session::SessionRow;
+use crate::models::user::BanLength;
+use crate::models::{Role, User};
+use crate::permissions;
+use crate::state::{AppState, now};
+
+/// What became of a ban (or a role change) that was allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    Done,
+    /// Refused: it would leave the site without an admin who can act.
+    LastAdmin,
+    /// Refused: its owner deleted the account.
+    Deleted,
+}
+
+/// Bans an account for a while or for good, and ends its sessions at once.
+pub async fn ban(
+    state: &AppState,
+    actor: &User,
+    username: &str,
+    length: BanLength,
+    reason: &str,
+) -> Result<AccountChange, AppError> {
+    let (actor, username, reason, now) = (actor.clone(), username.to_string(), reason.to_string(), now());
+    let (outcome, target) = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+                if target.deleted_at.is_some() {
+                    return Ok((AccountChange::Deleted, target.id));
+                }
+                if !permissions::may_ban(&actor, &target) {
+                    return Err(AppError::Forbidden);
+                }
+                if moderation::protects_last_admin(conn, &target, now)? {
+                    return Ok((AccountChange::LastAdmin, target.id));
+                }
+                User::ban(conn, target.id, length, &reason, now)?;
+                // Their open sessions end now, not at their next log-in.
+                SessionRow::delete_for_user(conn, target.id)?;
+                let details = match length {
+                    BanLength::Days(1) => "1 day".to_string(),
+                    BanLength::Days(days) => format!("{days} days"),
+                    BanLength::Permanent => "permanent".to_string(),
+                };
+                let entry = LogEntry {
+                    actor_id: Some(actor.id),
+                    action: "ban",
+                    comment_id: None,
+                    target_user_id: Some(target.id),
+                    article_id: None,
+                    reason: &reason,
+                    details: &details,
+                };
+                moderation::record(conn, &entry, now)?;
+                Ok((AccountChange::Done, target.id))
+            })
+        })
+        .await?;
+    if outcome == AccountChange::Done {
+        announce(state, [Change::Account { user_id: target }, Change::ModerationLog]);
+    }
+    Ok(outcome)
+}
+
+/// Lifts a ban.
+pub async fn unban(state: &AppState, actor: &User, username: &str) -> Result<(), AppError> {
+    let (actor, username, now) = (actor.clone(), username.to_string(), now());
+    let target = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+                if !permissions::may_unban(&actor, &target) {
+                    return Err(AppError::Forbidden);
+                }
+                User::unban(conn, target.id)?;
+                let entry = LogEntry {
+                    actor_id: Some(actor.id),
+                    action: "unban",
+                    comment_id: None,
+                    target_user_id: Some(target.id),
+                    article_id: None,
+                    reason: "",
+                    details: "",
+                };
+                moderation::record(conn, &entry, now)?;
+                Ok(target.id)
+            })
+        })
+        .await?;
+    announce(state, [Change::Account { user_id: target }]);
+    Ok(())
+}
+
+/// Gives an account another role (admins only).
+pub async fn change_role(
+    state: &AppState,
+    actor: &User,
+    username: &str,
+    role: Role,
+) -> Result<AccountChange, AppError> {
+    let (actor, username, now) = (actor.clone(), username.to_string(), now());
+    let (outcome, target) = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+                if target.deleted_at.is_some() {
+                    return Ok((AccountChange::Deleted, target.id));
+                }
+                if !permissions::may_change_role(&actor, &target) {
+                    return Err(AppError::Forbidden);
+                }
+                let outcome = match moderation::change_role(conn, &username, role, Some(actor.id), now)? {
+                    RoleChange::Done => AccountChange::Done,
+                    RoleChange::LastAdmin => AccountChange::LastAdmin,
+                    RoleChange::Deleted => AccountChange::Deleted,
+                    RoleChange::NoSuchUser => return Err(AppError::NotFound),
+                };
+                Ok((outcome, target.id))
+            })
+        })
+        .await?;
+    if outcome == AccountChange::Done {
+        announce(state, [Change::Account { user_id: target }]);
+    }
+    Ok(outcome)
+}
