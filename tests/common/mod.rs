@@ -392,3 +392,113 @@ pub fn attrs(document: &scraper::Html, selector: &str, attribute: &str) -> Vec<S
     let selector = scraper::Selector::parse(selector).expect("valid selector");
     document.select(&selector).filter_map(|e| e.value().attr(attribute).map(str::to_string)).collect()
 }
+
+/// Every row of every table, as text, table by table: what "nothing
+/// changed" is checked against after a request that must change nothing.
+pub type Snapshot = std::collections::BTreeMap<String, Vec<String>>;
+
+#[derive(diesel::QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    text: String,
+}
+
+impl TestApp {
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot(&mut self.conn())
+    }
+}
+
+pub fn snapshot(conn: &mut DbConn) -> Snapshot {
+    use diesel::RunQueryDsl;
+    let load = |conn: &mut DbConn, sql: &str| -> Vec<String> {
+        diesel::sql_query(sql)
+            .load::<TextRow>(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    let tables = match conn {
+        DbConn::Sqlite(_) => load(
+            conn,
+            "SELECT name AS text FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        ),
+        DbConn::Pg(_) => {
+            load(conn, "SELECT tablename::text AS text FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        }
+    };
+    let mut all = Snapshot::new();
+    for table in tables {
+        let sql = match conn {
+            DbConn::Sqlite(_) => {
+                // quote() writes any value, blobs included, as an SQL literal.
+                let columns =
+                    load(conn, &format!("SELECT name AS text FROM pragma_table_info('{table}') ORDER BY cid"));
+                let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || ',' || ");
+                format!("SELECT {row} AS text FROM \"{table}\"")
+            }
+            DbConn::Pg(_) => format!("SELECT row_to_json(t)::text AS text FROM \"{table}\" AS t"),
+        };
+        let mut rows = load(conn, &sql);
+        rows.sort();
+        all.insert(table, rows);
+    }
+    all
+}
+
+/// The tables whose rows differ between two snapshots, with what changed.
+pub fn differences(before: &Snapshot, after: &Snapshot) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (table, rows) in after {
+        let old = before.get(table).cloned().unwrap_or_default();
+        if &old != rows {
+            let gone: Vec<&String> = old.iter().filter(|r| !rows.contains(r)).collect();
+            let new: Vec<&String> = rows.iter().filter(|r| !old.contains(r)).collect();
+            changed.push(format!("{table}: removed {gone:?}, added {new:?}"));
+        }
+    }
+    changed
+}
+
+/// Every route the app serves, as (method, path pattern), read from the
+/// handlers' `#[get("…")]` and `#[post("…")]` under src/routes with the
+/// prefix of the `web::scope("…")` their folder's mod.rs mounts them under.
+/// A new route is covered by the tests that walk this list as soon as it exists.
+pub fn routes() -> Vec<(&'static str, String)> {
+    fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.match_indices(marker)
+            .map(|(at, _)| {
+                let rest = text[at + marker.len()..].trim_start();
+                rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(r, _)| r).expect("a quoted path")
+            })
+            .collect()
+    }
+    fn walk(dir: &std::path::Path, prefix: &str, found: &mut Vec<(&'static str, String)>) {
+        let own = std::fs::read_to_string(dir.join("mod.rs")).unwrap_or_default();
+        let scopes = quoted_after(&own, "web::scope(");
+        assert!(scopes.len() <= 1, "{}: one scope per folder", dir.display());
+        let prefix = format!("{prefix}{}", scopes.first().copied().unwrap_or(""));
+        for entry in std::fs::read_dir(dir).expect("src/routes is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, &prefix, found);
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("readable");
+            if path.file_name().is_some_and(|n| n != "mod.rs") {
+                assert!(!source.contains("web::scope("), "{}: scopes belong in mod.rs", path.display());
+            }
+            for (method, marker) in [("GET", "#[get("), ("POST", "#[post(")] {
+                for route in quoted_after(&source, marker) {
+                    found.push((method, format!("{prefix}{route}")));
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes"), "", &mut found);
+    found.sort();
+    found.dedup();
+    found
+}
