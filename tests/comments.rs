@@ -123,7 +123,7 @@ async fn comments_sort_oldest_first_or_newest_first(backend: Backend) {
             user,
             Placement::TOP_LEVEL,
             n,
-            comment::PUBLISHED,
+            comment::CommentStatus::Published,
             base + chrono::TimeDelta::minutes(minutes),
         )
         .unwrap();
@@ -156,7 +156,7 @@ async fn top_level_comments_page_at_fifty(backend: Backend) {
                 user,
                 Placement::TOP_LEVEL,
                 &format!("Comment {n}"),
-                comment::PUBLISHED,
+                comment::CommentStatus::Published,
                 at,
             )
             .unwrap(),
@@ -242,7 +242,7 @@ async fn closed_articles_keep_their_thread_but_take_no_comments(backend: Backend
         user,
         Placement::TOP_LEVEL,
         "Posted before closing",
-        comment::PUBLISHED,
+        comment::CommentStatus::Published,
         now(),
     )
     .unwrap();
@@ -406,7 +406,7 @@ async fn the_page_query_count_stays_bounded_with_200_comments(backend: Backend) 
             users[n % 5],
             placement,
             &format!("Crowd {n}"),
-            comment::PUBLISHED,
+            comment::CommentStatus::Published,
             now(),
         )
         .unwrap();

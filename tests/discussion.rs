@@ -28,7 +28,14 @@ fn make_user(app: &TestApp, name: &str) -> i32 {
     User::create(&mut app.conn(), name, name, "not-a-real-hash", Role::Reader, now()).unwrap().unwrap().id
 }
 
-fn insert(app: &TestApp, article: i32, user: i32, placement: Placement, body: &str, status: &str) -> Comment {
+fn insert(
+    app: &TestApp,
+    article: i32,
+    user: i32,
+    placement: Placement,
+    body: &str,
+    status: comment::CommentStatus,
+) -> Comment {
     let id = Comment::insert(&mut app.conn(), article, user, placement, body, status, now()).unwrap();
     Comment::by_id(&mut app.conn(), id).unwrap().unwrap()
 }
@@ -46,10 +53,24 @@ async fn pages_are_ranges_of_thread_numbers_both_ways(backend: Backend) {
     let user = make_user(&app, "long_talker");
     let mut threads = Vec::new();
     for n in 1..=120 {
-        let top = insert(&app, article, user, Placement::TOP_LEVEL, &format!("thread {n}"), comment::PUBLISHED);
+        let top = insert(
+            &app,
+            article,
+            user,
+            Placement::TOP_LEVEL,
+            &format!("thread {n}"),
+            comment::CommentStatus::Published,
+        );
         assert_eq!(top.thread_no, Some(n), "numbered in order");
         if n % 10 == 0 {
-            let reply = insert(&app, article, user, Placement::reply_to(&top), &format!("reply {n}"), "published");
+            let reply = insert(
+                &app,
+                article,
+                user,
+                Placement::reply_to(&top),
+                &format!("reply {n}"),
+                comment::CommentStatus::Published,
+            );
             assert_eq!(reply.thread_no, top.thread_no, "a reply carries its thread's number");
         }
         threads.push(top);
@@ -80,13 +101,14 @@ async fn held_threads_wait_at_the_newest_end_then_take_the_next_number(backend: 
     let article = article_id(&app, STORY);
     let others = make_user(&app, "other_voices");
     for n in 1..=60 {
-        insert(&app, article, others, Placement::TOP_LEVEL, &format!("thread {n}"), comment::PUBLISHED);
+        insert(&app, article, others, Placement::TOP_LEVEL, &format!("thread {n}"), comment::CommentStatus::Published);
     }
     let writer = app.reader("held_writer").await;
     let writer_id = User::by_username(&mut app.conn(), "held_writer").unwrap().unwrap().id;
-    let held = insert(&app, article, writer_id, Placement::TOP_LEVEL, "waiting for a moderator", comment::HELD);
+    let held =
+        insert(&app, article, writer_id, Placement::TOP_LEVEL, "waiting for a moderator", comment::CommentStatus::Held);
     assert_eq!(held.thread_no, None, "no number while held");
-    insert(&app, article, others, Placement::TOP_LEVEL, "thread 61", comment::PUBLISHED);
+    insert(&app, article, others, Placement::TOP_LEVEL, "thread 61", comment::CommentStatus::Published);
 
     // Its author sees it where the newest comments are; nobody else does.
     let page_two = format!("{STORY}?page=2");
@@ -115,7 +137,7 @@ async fn held_threads_wait_at_the_newest_end_then_take_the_next_number(backend: 
 fn counted(conn: &mut DbConn, article: i32) -> Figures {
     let visible = comments::table
         .filter(comments::article_id.eq(article))
-        .filter(comments::status.eq(comment::PUBLISHED))
+        .filter(comments::status.eq(comment::CommentStatus::Published.as_str()))
         .filter(comments::deleted_at.is_null());
     let figures_comments: i64 = visible.count().get_result(conn).unwrap();
     let featured: i64 = visible.filter(comments::featured_at.is_not_null()).count().get_result(conn).unwrap();
@@ -145,9 +167,9 @@ async fn figures_follow_every_change_to_a_comment(backend: Backend) {
     let article = article_id(&app, STORY);
     let user = make_user(&app, "figure_maker");
     let mut version = assert_figures(&app, article, "nothing");
-    let top = insert(&app, article, user, Placement::TOP_LEVEL, "a thread", comment::PUBLISHED);
-    let reply = insert(&app, article, user, Placement::reply_to(&top), "a reply", comment::PUBLISHED);
-    let held = insert(&app, article, user, Placement::TOP_LEVEL, "held", comment::HELD);
+    let top = insert(&app, article, user, Placement::TOP_LEVEL, "a thread", comment::CommentStatus::Published);
+    let reply = insert(&app, article, user, Placement::reply_to(&top), "a reply", comment::CommentStatus::Published);
+    let held = insert(&app, article, user, Placement::TOP_LEVEL, "held", comment::CommentStatus::Held);
     let steps = [
         ("inserts", String::new()),
         ("a deletion", format!("UPDATE comments SET deleted_at = '2026-01-01 00:00:00' WHERE id = {}", reply.id)),
@@ -193,13 +215,30 @@ async fn unseen_reply_counts_follow_every_change(backend: Backend) {
         assert_eq!(replies::unseen(&user), replies::count_since(&mut conn, &user, since).unwrap(), "after {step}");
         replies::unseen(&user)
     };
-    let question = insert(&app, article, asker, Placement::TOP_LEVEL, "question", comment::PUBLISHED);
-    let answer = insert(&app, article, answerer, Placement::reply_to(&question), "answer", comment::PUBLISHED);
-    let own = insert(&app, article, asker, Placement::reply_to(&question), "my own follow-up", comment::PUBLISHED);
-    let deeper = insert(&app, article, answerer, Placement::reply_to(&own), "deeper", comment::PUBLISHED);
-    let deepest = insert(&app, article, answerer, Placement::reply_to(&deeper), "deepest, naming them", "published");
+    let question = insert(&app, article, asker, Placement::TOP_LEVEL, "question", comment::CommentStatus::Published);
+    let answer =
+        insert(&app, article, answerer, Placement::reply_to(&question), "answer", comment::CommentStatus::Published);
+    let own = insert(
+        &app,
+        article,
+        asker,
+        Placement::reply_to(&question),
+        "my own follow-up",
+        comment::CommentStatus::Published,
+    );
+    let deeper =
+        insert(&app, article, answerer, Placement::reply_to(&own), "deeper", comment::CommentStatus::Published);
+    let deepest = insert(
+        &app,
+        article,
+        answerer,
+        Placement::reply_to(&deeper),
+        "deepest, naming them",
+        comment::CommentStatus::Published,
+    );
     assert_eq!(deepest.reply_to_user_id, Some(answerer), "past the third level a reply names whom it answers");
-    let to_asker = insert(&app, article, answerer, Placement::reply_to(&own), "another", comment::PUBLISHED);
+    let to_asker =
+        insert(&app, article, answerer, Placement::reply_to(&own), "another", comment::CommentStatus::Published);
     // The answer, and the two under their follow-up; not their own, and
     // not the deepest, which names its own author.
     assert_eq!(check("replies"), 3);
@@ -220,7 +259,7 @@ async fn unseen_reply_counts_follow_every_change(backend: Backend) {
         answerer,
         Placement::reply_to(&question),
         "a later answer",
-        comment::PUBLISHED,
+        comment::CommentStatus::Published,
         now() + TimeDelta::seconds(5),
     )
     .unwrap();
@@ -267,7 +306,7 @@ async fn shared_write_transactions_keep_each_piece_apart(backend: Backend) {
                     user,
                     Placement::TOP_LEVEL,
                     &format!("piece {n}"),
-                    "published",
+                    comment::CommentStatus::Published,
                     now(),
                 )?;
                 if n % 10 == 3 {

@@ -22,7 +22,7 @@ async fn staff(app: &TestApp, name: &str, role: Role) -> Browser {
 }
 
 fn status_of(app: &TestApp, id: i32) -> String {
-    Comment::by_id(&mut app.conn(), id).unwrap().unwrap().status
+    Comment::by_id(&mut app.conn(), id).unwrap().unwrap().status.to_string()
 }
 
 /// Every admin route, read from the source with its scope's prefix, its

@@ -11,6 +11,7 @@ use actix_session::storage::{SessionKey, SessionStore};
 use common::{Backend, Browser, PASSWORD, TestApp, attrs, comment_id, html, location, texts};
 use diesel::prelude::*;
 use futures_util::future::join_all;
+use newsdesk::changes::Change;
 use newsdesk::config::{Config, RateRule};
 use newsdesk::db::schema::{comments, sessions, users};
 use newsdesk::models::session::SessionRow;
@@ -500,6 +501,58 @@ async fn an_ipv6_network_shares_one_allowance(backend: Backend) {
     assert_eq!(statuses, [303, 303, 303, 303, 303, 429], "five sign-ups from one /64, then a wait");
 }
 
+// ---------------------------------------------------------------------------
+// 6. Every committed change is announced once; a refused one is not
+// ---------------------------------------------------------------------------
+
+/// What has been announced since the last call.
+fn announced(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> Vec<Change> {
+    std::iter::from_fn(|| changes.try_recv().ok()).collect()
+}
+
+/// The caches in front of the pages learn what each committed change
+/// touched, once, after the commit; refused and forged requests announce
+/// nothing.
+async fn committed_changes_are_announced_once(backend: Backend) {
+    let Some(app) = TestApp::with_demo(backend).await else { return };
+    let admin = staff(&app, "signal_admin", Role::Admin).await;
+    save_settings(&admin, &[("banned_words", "brimstone"), ("max_links", "2"), ("auto_close_days", "0")]).await;
+    let writer = app.reader("signal_writer").await;
+    let mut changes = app.state.changes.subscribe();
+    let article = newsdesk::models::Article::id_by_slug(&mut app.conn(), STORY_SLUG).unwrap().unwrap();
+
+    let id = comment_id(&writer.comment(STORY, "A comment worth announcing.").await);
+    assert_eq!(announced(&mut changes), [Change::Discussion { article_id: article }]);
+    assert_eq!(writer.comment(STORY, "Full of brimstone.").await.status(), 422);
+    let forged = writer.post(&format!("{STORY}/comments"), &[("csrf_token", "forged"), ("body", "Forged.")]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(announced(&mut changes), [], "refused and forged posts change nothing");
+
+    let edit_path = format!("/comments/{id}/edit");
+    assert_eq!(writer.submit(&edit_path, &edit_path, &[("body", "Edited.")]).await.status(), 303);
+    assert_eq!(announced(&mut changes), [Change::Discussion { article_id: article }]);
+    let remove_path = format!("/admin/comments/{id}/remove");
+    assert_eq!(admin.submit("/admin/queue/recent", &remove_path, &[("reason", "Spam")]).await.status(), 303);
+    assert_eq!(announced(&mut changes), [Change::Discussion { article_id: article }, Change::ModerationLog]);
+    assert_eq!(admin.submit("/admin/queue/recent", &remove_path, &[("reason", "Spam")]).await.status(), 303);
+    assert_eq!(announced(&mut changes), [], "removing a removed comment changes nothing");
+
+    let writer_id = User::by_username(&mut app.conn(), "signal_writer").unwrap().unwrap().id;
+    let ban = admin.submit(
+        "/admin/users/signal_writer",
+        "/admin/users/signal_writer/ban",
+        &[("reason", "Spam"), ("length", "1")],
+    );
+    assert_eq!(ban.await.status(), 303);
+    assert_eq!(announced(&mut changes), [Change::Account { user_id: writer_id }, Change::ModerationLog]);
+    let close_path = format!("/admin/articles/{STORY_SLUG}/close");
+    assert_eq!(admin.submit("/admin/articles", &close_path, &[]).await.status(), 303);
+    assert_eq!(
+        announced(&mut changes),
+        [Change::Article { article_id: article }, Change::Discussion { article_id: article }]
+    );
+}
+
 on_both_backends!(
     a_session_revoked_mid_request_is_not_brought_back,
     an_edit_passes_the_same_moderation_as_a_post,
@@ -512,4 +565,5 @@ on_both_backends!(
     a_deleted_account_cannot_be_banned,
     the_csrf_token_changes_at_log_in,
     an_ipv6_network_shares_one_allowance,
+    committed_changes_are_announced_once,
 );

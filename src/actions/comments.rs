@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use super::announce;
 use crate::changes::Change;
 use crate::error::AppError;
-use crate::models::comment::{self, Comment, NewComment, Placement};
+use crate::models::comment::{self, Comment, CommentStatus, NewComment, Placement};
 use crate::models::discussion::Discussion;
 use crate::models::rate_limit::{self, Limited};
-use crate::models::report::{REASONS, Report, ReportOutcome};
+use crate::models::report::{Report, ReportOutcome, ReportReason};
 use crate::models::settings::{self, SiteSettings};
 use crate::models::{Article, User};
 use crate::permissions;
@@ -139,7 +139,7 @@ pub async fn post(
                 user_id: author_id,
                 placement,
                 body: &body,
-                status: if hold_reason.is_some() { comment::HELD } else { comment::PUBLISHED },
+                status: if hold_reason.is_some() { CommentStatus::Held } else { CommentStatus::Published },
                 hold_reason: hold_reason.as_deref(),
                 now,
             };
@@ -285,16 +285,16 @@ pub async fn report(
     note: &str,
 ) -> Result<Result<ReportOutcome, ReportRefusal>, AppError> {
     let note = note.trim().to_string();
-    if !REASONS.iter().any(|(code, _)| *code == reason) {
+    let Some(reason) = ReportReason::parse(reason) else {
         return Ok(Err(ReportRefusal::NoReason));
-    }
+    };
     if note.chars().count() > MAX_NOTE_CHARS {
         return Ok(Err(ReportRefusal::NoteTooLong));
     }
     if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         return Ok(Err(ReportRefusal::NoteUnreadable));
     }
-    let (reporter, reason) = (reporter.clone(), reason.to_string());
+    let reporter = reporter.clone();
     let (rule, now) = (state.config.limits.report_per_user, now());
     let outcome = state
         .db
@@ -308,7 +308,7 @@ pub async fn report(
             }
             // Reports show only in the admin area, which nothing caches:
             // there is no change to announce.
-            Ok(Report::file(conn, id, reporter.id, &reason, &note, now)?)
+            Ok(Report::file(conn, id, reporter.id, reason, &note, now)?)
         })
         .await?;
     Ok(Ok(outcome))

@@ -8,7 +8,7 @@ use super::announce;
 use crate::changes::Change;
 use crate::db::write_transaction;
 use crate::error::AppError;
-use crate::models::moderation::{self, CommentAction, LogEntry};
+use crate::models::moderation::{self, CommentAction, LogAction, LogEntry};
 use crate::models::settings::SiteSettings;
 use crate::models::{Article, User};
 use crate::permissions;
@@ -54,7 +54,7 @@ pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, ope
             Article::set_comments_open(conn, article.id, open)?;
             let entry = LogEntry {
                 actor_id: Some(actor),
-                action: if open { "reopen" } else { "close" },
+                action: if open { LogAction::Reopen } else { LogAction::Close },
                 comment_id: None,
                 target_user_id: None,
                 article_id: Some(article.id),
@@ -90,7 +90,7 @@ pub async fn save_settings(state: &AppState, actor: &User, settings: SiteSetting
                 );
                 let entry = LogEntry {
                     actor_id: Some(actor),
-                    action: "settings",
+                    action: LogAction::Settings,
                     comment_id: None,
                     target_user_id: None,
                     article_id: None,

@@ -6,7 +6,7 @@ use super::announce;
 use crate::changes::Change;
 use crate::db::write_transaction;
 use crate::error::AppError;
-use crate::models::moderation::{self, LogEntry, RoleChange};
+use crate::models::moderation::{self, LogAction, LogEntry, RoleChange};
 use crate::models::session::SessionRow;
 use crate::models::user::BanLength;
 use crate::models::{Role, User};
@@ -56,7 +56,7 @@ pub async fn ban(
                 };
                 let entry = LogEntry {
                     actor_id: Some(actor.id),
-                    action: "ban",
+                    action: LogAction::Ban,
                     comment_id: None,
                     target_user_id: Some(target.id),
                     article_id: None,
@@ -88,7 +88,7 @@ pub async fn unban(state: &AppState, actor: &User, username: &str) -> Result<(),
                 User::unban(conn, target.id)?;
                 let entry = LogEntry {
                     actor_id: Some(actor.id),
-                    action: "unban",
+                    action: LogAction::Unban,
                     comment_id: None,
                     target_user_id: Some(target.id),
                     article_id: None,

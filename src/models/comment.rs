@@ -14,9 +14,18 @@ pub const MAX_BODY_CHARS: usize = 5000;
 /// How long after posting its author may still edit a comment.
 pub const EDIT_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
-pub const PUBLISHED: &str = "published";
-pub const HELD: &str = "held";
-pub const REMOVED: &str = "removed";
+text_values! {
+    /// Where a comment stands with the moderators. (Its author deleting it
+    /// is `deleted_at`, not a status: a removed comment stays removed.)
+    pub enum CommentStatus {
+        Published = "published",
+        /// Waiting for a moderator before others see it.
+        Held = "held",
+        Removed = "removed",
+    }
+}
+
+use CommentStatus::{Held, Published, Removed};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -29,7 +38,8 @@ pub struct Comment {
     pub depth: i32,
     pub reply_to_user_id: Option<i32>,
     pub body: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: CommentStatus,
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
@@ -47,7 +57,8 @@ pub struct CommentAuthor {
     pub id: i32,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: super::Role,
 }
 
 /// A comment with its author, ready to place in a thread.
@@ -104,11 +115,11 @@ impl Comment {
     }
 
     pub fn is_removed(&self) -> bool {
-        self.status == REMOVED
+        self.status == Removed
     }
 
     pub fn is_held(&self) -> bool {
-        self.status == HELD
+        self.status == Held
     }
 
     pub fn by_id(conn: &mut DbConn, id: i32) -> QueryResult<Option<Comment>> {
@@ -121,7 +132,7 @@ impl Comment {
         user_id: i32,
         placement: Placement,
         body: &str,
-        status: &str,
+        status: CommentStatus,
         now: NaiveDateTime,
     ) -> QueryResult<i32> {
         Comment::insert_with_reason(conn, article_id, user_id, placement, body, status, None, now).map(|(id, _)| id)
@@ -135,7 +146,7 @@ impl Comment {
         user_id: i32,
         placement: Placement,
         body: &str,
-        status: &str,
+        status: CommentStatus,
         reason: Option<&str>,
         now: NaiveDateTime,
     ) -> QueryResult<(i32, Option<i32>)> {
@@ -148,7 +159,7 @@ impl Comment {
                 comments::depth.eq(placement.depth),
                 comments::reply_to_user_id.eq(placement.reply_to_user_id),
                 comments::body.eq(body),
-                comments::status.eq(status),
+                comments::status.eq(status.as_str()),
                 comments::moderation_reason.eq(reason),
                 comments::created_at.eq(now),
             ))
@@ -160,7 +171,7 @@ impl Comment {
     /// first comments may be held).
     pub fn has_published(conn: &mut DbConn, user_id: i32) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
-            comments::table.filter(comments::user_id.eq(user_id)).filter(comments::status.eq(PUBLISHED)),
+            comments::table.filter(comments::user_id.eq(user_id)).filter(comments::status.eq(Published.as_str())),
         ))
         .get_result(conn)
     }
@@ -175,8 +186,10 @@ impl Comment {
         hold_reason: Option<&str>,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let still_there =
-            comments::table.find(id).filter(comments::deleted_at.is_null()).filter(comments::status.ne(REMOVED));
+        let still_there = comments::table
+            .find(id)
+            .filter(comments::deleted_at.is_null())
+            .filter(comments::status.ne(Removed.as_str()));
         let changed = match hold_reason {
             None => {
                 diesel::update(still_there).set((comments::body.eq(body), comments::edited_at.eq(now))).execute(conn)?
@@ -185,7 +198,7 @@ impl Comment {
                 .set((
                     comments::body.eq(body),
                     comments::edited_at.eq(now),
-                    comments::status.eq(HELD),
+                    comments::status.eq(Held.as_str()),
                     comments::moderation_reason.eq(Some(reason)),
                 ))
                 .execute(conn)?,
@@ -197,8 +210,10 @@ impl Comment {
     /// place. A comment already deleted, or removed by a moderator, is left
     /// as it is (false).
     pub fn delete_by_author(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<bool> {
-        let still_there =
-            comments::table.find(id).filter(comments::deleted_at.is_null()).filter(comments::status.ne(REMOVED));
+        let still_there = comments::table
+            .find(id)
+            .filter(comments::deleted_at.is_null())
+            .filter(comments::status.ne(Removed.as_str()));
         let changed =
             diesel::update(still_there).set((comments::body.eq(""), comments::deleted_at.eq(now))).execute(conn)?;
         Ok(changed == 1)
@@ -210,7 +225,7 @@ impl Comment {
         let rows: Vec<(Comment, CommentAuthor)> = comments::table
             .inner_join(users::table)
             .filter(comments::article_id.eq(article_id))
-            .filter(comments::status.eq(PUBLISHED))
+            .filter(comments::status.eq(Published.as_str()))
             .filter(comments::deleted_at.is_null())
             .order((comments::created_at.desc(), comments::id.desc()))
             .limit(limit)
@@ -263,7 +278,7 @@ pub struct NewComment<'a> {
     pub user_id: i32,
     pub placement: Placement,
     pub body: &'a str,
-    pub status: &'a str,
+    pub status: CommentStatus,
     /// Why it is held for review, when it is.
     pub hold_reason: Option<&'a str>,
     pub now: NaiveDateTime,
@@ -283,7 +298,7 @@ mod tests {
             depth,
             reply_to_user_id: None,
             body: String::new(),
-            status: PUBLISHED.into(),
+            status: Published,
             created_at: NaiveDateTime::default(),
             edited_at: None,
             deleted_at: None,
@@ -306,6 +321,15 @@ mod tests {
             Placement::reply_to(&third),
             Placement { parent_id: Some(2), root_id: Some(1), depth: 3, reply_to_user_id: Some(103) }
         );
+    }
+
+    #[test]
+    fn statuses_are_read_only_from_their_own_text() {
+        for status in CommentStatus::ALL {
+            assert_eq!(CommentStatus::try_from(status.as_str().to_string()), Ok(*status));
+        }
+        assert!(CommentStatus::try_from("Published".to_string()).is_err());
+        assert!(CommentStatus::try_from("hidden".to_string()).is_err());
     }
 
     #[test]

@@ -12,7 +12,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::comment::{Comment, CommentAuthor, HELD, PUBLISHED, REMOVED, ThreadEntry};
+use super::comment::CommentStatus::{Held, Published, Removed};
+use super::comment::{Comment, CommentAuthor, ThreadEntry};
 use super::page_count;
 use crate::db::DbConn;
 use crate::db::schema::{comments, discussions, users};
@@ -90,9 +91,9 @@ pub struct Discussion {
 macro_rules! visible_to {
     ($viewer:expr) => {
         comments::status
-            .eq(PUBLISHED)
-            .or(comments::status.eq(REMOVED))
-            .or(comments::status.eq(HELD).and(comments::user_id.eq($viewer.unwrap_or(-1))))
+            .eq(Published.as_str())
+            .or(comments::status.eq(Removed.as_str()))
+            .or(comments::status.eq(Held.as_str()).and(comments::user_id.eq($viewer.unwrap_or(-1))))
     };
 }
 
@@ -144,7 +145,7 @@ impl Discussion {
                 .inner_join(users::table)
                 .filter(comments::user_id.eq(viewer))
                 .filter(comments::article_id.eq(article_id))
-                .filter(comments::status.eq(HELD))
+                .filter(comments::status.eq(Held.as_str()))
                 .order((comments::created_at.asc(), comments::id.asc()))
                 .select((Comment::as_select(), CommentAuthor::as_select()))
                 .load(conn)?;
@@ -171,7 +172,7 @@ impl Discussion {
                 .inner_join(users::table)
                 .filter(comments::article_id.eq(article_id))
                 .filter(comments::featured_at.is_not_null())
-                .filter(comments::status.eq(PUBLISHED))
+                .filter(comments::status.eq(Published.as_str()))
                 .filter(comments::deleted_at.is_null())
                 .order((comments::featured_at.desc(), comments::id.desc()))
                 .limit(FEATURED_SHOWN)

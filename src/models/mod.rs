@@ -1,6 +1,53 @@
 //! Rows, inserts and the queries about each thing the site stores.
 //! Route handlers call these; no SQL lives anywhere else.
 
+/// A closed set of values kept in a TEXT column (no database enum types,
+/// so both backends read them alike): the Rust enum names them, the column
+/// holds their text, and a text that names none of them fails to load
+/// instead of passing for a default. Fields of these types are read with
+/// `#[diesel(deserialize_as = String)]` and written with `as_str()`.
+macro_rules! text_values {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The text stored for it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(text: String) -> Result<$name, String> {
+                $name::parse(&text).ok_or_else(|| format!("{:?} is not a {}", text, stringify!($name)))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod article;
 pub mod author;
 pub mod comment;

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::comment::{Comment, CommentAuthor, HELD, PUBLISHED, REMOVED};
-use super::report::Report;
+use super::comment::CommentStatus::{Held, Published, Removed};
+use super::comment::{Comment, CommentAuthor};
+use super::report::{Report, ReportReason};
 use super::{Page, page_count};
 use crate::db::schema::{articles, comments, moderation_log, reports, users};
 use crate::db::{DbConn, MultiBackend, write_transaction};
@@ -68,7 +69,7 @@ pub struct QueueItem {
     pub article_headline: String,
     pub moderation_reason: Option<String>,
     /// Open reports: (reason code, how many), most frequent first.
-    pub report_reasons: Vec<(String, usize)>,
+    pub report_reasons: Vec<(ReportReason, usize)>,
     pub report_notes: Vec<String>,
 }
 
@@ -85,10 +86,12 @@ fn queue_query<'a>(queue: Queue, filter: &QueueFilter) -> QueueQuery<'a> {
     let open_reports = reports::table.filter(reports::resolved_at.is_null()).select(reports::comment_id);
     let mut query = comments::table.inner_join(users::table).inner_join(articles::table).into_boxed();
     query = match queue {
-        Queue::Reported => query.filter(comments::id.eq_any(open_reports)).filter(comments::status.ne(REMOVED)),
-        Queue::Held => query.filter(comments::status.eq(HELD)),
+        Queue::Reported => {
+            query.filter(comments::id.eq_any(open_reports)).filter(comments::status.ne(Removed.as_str()))
+        }
+        Queue::Held => query.filter(comments::status.eq(Held.as_str())),
         Queue::Recent => query,
-        Queue::Removed => query.filter(comments::status.eq(REMOVED)),
+        Queue::Removed => query.filter(comments::status.eq(Removed.as_str())),
     };
     // Comments their authors deleted are gone; nothing left to moderate.
     query = query.filter(comments::deleted_at.is_null());
@@ -118,7 +121,7 @@ impl Dashboard {
         let midnight = now.date().and_hms_opt(0, 0, 0).unwrap_or(now);
         Ok(Dashboard {
             reported: queue_query(Queue::Reported, &QueueFilter::default()).count().get_result(conn)?,
-            held: comments::table.filter(comments::status.eq(HELD)).count().get_result(conn)?,
+            held: comments::table.filter(comments::status.eq(Held.as_str())).count().get_result(conn)?,
             today: comments::table.filter(comments::created_at.ge(midnight)).count().get_result(conn)?,
             active_bans: super::User::active_ban_count(conn, now)?,
         })
@@ -172,11 +175,11 @@ impl QueueItem {
         (comment, author, article_slug, article_headline, moderation_reason): QueueRow,
         open: &[Report],
     ) -> QueueItem {
-        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut counts: Vec<(ReportReason, usize)> = Vec::new();
         for report in open {
             match counts.iter_mut().find(|(reason, _)| *reason == report.reason) {
                 Some((_, n)) => *n += 1,
-                None => counts.push((report.reason.clone(), 1)),
+                None => counts.push((report.reason, 1)),
             }
         }
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -217,26 +220,64 @@ impl CommentAction {
         }
     }
 
-    pub fn log_name(self) -> &'static str {
+    pub fn log_action(self) -> LogAction {
         match self {
-            CommentAction::Remove => "remove",
-            CommentAction::Restore => "restore",
-            CommentAction::Approve => "approve",
-            CommentAction::Dismiss => "dismiss",
-            CommentAction::Feature => "feature",
-            CommentAction::Unfeature => "unfeature",
+            CommentAction::Remove => LogAction::Remove,
+            CommentAction::Restore => LogAction::Restore,
+            CommentAction::Approve => LogAction::Approve,
+            CommentAction::Dismiss => LogAction::Dismiss,
+            CommentAction::Feature => LogAction::Feature,
+            CommentAction::Unfeature => LogAction::Unfeature,
         }
     }
 
     /// The statuses this action applies to.
     fn applies_to(self, comment: &Comment) -> bool {
         match self {
-            CommentAction::Remove => comment.status != REMOVED,
-            CommentAction::Restore => comment.status == REMOVED,
-            CommentAction::Approve => comment.status == HELD,
+            CommentAction::Remove => comment.status != Removed,
+            CommentAction::Restore => comment.status == Removed,
+            CommentAction::Approve => comment.status == Held,
             CommentAction::Dismiss => true,
-            CommentAction::Feature => comment.status == PUBLISHED && comment.featured_at.is_none(),
+            CommentAction::Feature => comment.status == Published && comment.featured_at.is_none(),
             CommentAction::Unfeature => comment.featured_at.is_some(),
+        }
+    }
+}
+
+text_values! {
+    /// What a line of the moderation log records.
+    pub enum LogAction {
+        Remove = "remove",
+        Restore = "restore",
+        Approve = "approve",
+        Dismiss = "dismiss",
+        Feature = "feature",
+        Unfeature = "unfeature",
+        Ban = "ban",
+        Unban = "unban",
+        Role = "role",
+        Close = "close",
+        Reopen = "reopen",
+        Settings = "settings",
+    }
+}
+
+impl LogAction {
+    /// How the log pages say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            LogAction::Remove => "Removed a comment",
+            LogAction::Restore => "Restored a comment",
+            LogAction::Approve => "Approved a held comment",
+            LogAction::Dismiss => "Dismissed reports",
+            LogAction::Feature => "Featured a comment",
+            LogAction::Unfeature => "Stopped featuring a comment",
+            LogAction::Ban => "Banned an account",
+            LogAction::Unban => "Lifted a ban",
+            LogAction::Role => "Changed a role",
+            LogAction::Close => "Closed comments",
+            LogAction::Reopen => "Reopened comments",
+            LogAction::Settings => "Changed the settings",
         }
     }
 }
@@ -244,7 +285,7 @@ impl CommentAction {
 /// One line of the moderation log, as written.
 pub struct LogEntry<'a> {
     pub actor_id: Option<i32>,
-    pub action: &'a str,
+    pub action: LogAction,
     pub comment_id: Option<i32>,
     pub target_user_id: Option<i32>,
     pub article_id: Option<i32>,
@@ -256,7 +297,7 @@ pub fn record(conn: &mut DbConn, entry: &LogEntry<'_>, now: NaiveDateTime) -> Qu
     diesel::insert_into(moderation_log::table)
         .values((
             moderation_log::actor_id.eq(entry.actor_id),
-            moderation_log::action.eq(entry.action),
+            moderation_log::action.eq(entry.action.as_str()),
             moderation_log::comment_id.eq(entry.comment_id),
             moderation_log::target_user_id.eq(entry.target_user_id),
             moderation_log::article_id.eq(entry.article_id),
@@ -290,7 +331,7 @@ pub fn act_on_comments(
             CommentAction::Remove => {
                 diesel::update(target)
                     .set((
-                        comments::status.eq(REMOVED),
+                        comments::status.eq(Removed.as_str()),
                         // A removed comment is nobody's pick any more.
                         comments::featured_at.eq(None::<NaiveDateTime>),
                         comments::moderation_reason.eq(Some(reason)),
@@ -303,7 +344,7 @@ pub fn act_on_comments(
             CommentAction::Restore | CommentAction::Approve => {
                 diesel::update(target)
                     .set((
-                        comments::status.eq(PUBLISHED),
+                        comments::status.eq(Published.as_str()),
                         comments::moderation_reason.eq(None::<String>),
                         comments::moderated_by.eq(Some(actor_id)),
                         comments::moderated_at.eq(Some(now)),
@@ -326,7 +367,7 @@ pub fn act_on_comments(
             conn,
             &LogEntry {
                 actor_id: Some(actor_id),
-                action: action.log_name(),
+                action: action.log_action(),
                 comment_id: Some(comment.id),
                 target_user_id: Some(comment.user_id),
                 article_id: Some(comment.article_id),
@@ -344,7 +385,7 @@ pub fn act_on_comments(
 #[derive(Clone, Debug)]
 pub struct LogLine {
     pub id: i32,
-    pub action: String,
+    pub action: LogAction,
     pub actor: Option<String>,
     pub target_user: Option<String>,
     pub comment_id: Option<i32>,
@@ -359,7 +400,7 @@ type LogRow =
 
 /// A page of the log, newest first; `public_only` keeps removals and bans.
 pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResult<Option<Page<LogLine>>> {
-    let public_actions = ["remove", "ban"];
+    let public_actions = [LogAction::Remove.as_str(), LogAction::Ban.as_str()];
     let total: i64 = if public_only {
         moderation_log::table.filter(moderation_log::action.eq_any(public_actions)).count().get_result(conn)?
     } else {
@@ -403,18 +444,22 @@ pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResul
     };
     let items = rows
         .into_iter()
-        .map(|(id, action, actor, target, comment_id, reason, details, created_at, slug, headline)| LogLine {
-            id,
-            action,
-            actor: actor.and_then(|a| names.get(&a).cloned()),
-            target_user: target.and_then(|t| names.get(&t).cloned()),
-            comment_id,
-            article: slug.zip(headline),
-            reason,
-            details,
-            created_at,
+        .map(|(id, action, actor, target, comment_id, reason, details, created_at, slug, headline)| {
+            let action =
+                LogAction::try_from(action).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+            Ok(LogLine {
+                id,
+                action,
+                actor: actor.and_then(|a| names.get(&a).cloned()),
+                target_user: target.and_then(|t| names.get(&t).cloned()),
+                comment_id,
+                article: slug.zip(headline),
+                reason,
+                details,
+                created_at,
+            })
         })
-        .collect();
+        .collect::<QueryResult<Vec<LogLine>>>()?;
     Ok(Some(Page { items, number, total_pages }))
 }
 
@@ -491,7 +536,7 @@ pub fn change_role(
         let details = format!("{} → {}", target.role().as_str(), role.as_str());
         let entry = LogEntry {
             actor_id: actor,
-            action: "role",
+            action: LogAction::Role,
             comment_id: None,
             target_user_id: Some(target.id),
             article_id: None,

@@ -8,7 +8,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::comment::{CommentAuthor, PUBLISHED};
+use super::comment::CommentAuthor;
+use super::comment::CommentStatus::Published;
 use super::{Comment, Page, User, page_count};
 use crate::db::DbConn;
 use crate::db::schema::{articles, comments, users, users as readers};
@@ -38,7 +39,7 @@ pub fn count_since(conn: &mut DbConn, user: &User, since: NaiveDateTime) -> Quer
         ($query:expr) => {
             $query
                 .filter(comments::user_id.ne(me))
-                .filter(comments::status.eq(PUBLISHED))
+                .filter(comments::status.eq(Published.as_str()))
                 .filter(comments::deleted_at.is_null())
                 .filter(comments::created_at.gt(since))
                 .count()
@@ -74,7 +75,7 @@ pub fn page(conn: &mut DbConn, user: &User, number: i64, per_page: i64) -> Query
         .inner_join(readers::table.on(readers::id.eq(comments::user_id)))
         .inner_join(articles::table.on(articles::id.eq(comments::article_id)))
         .filter(comments::user_id.ne(me))
-        .filter(comments::status.eq(PUBLISHED))
+        .filter(comments::status.eq(Published.as_str()))
         .filter(comments::deleted_at.is_null())
         .filter(
             comments::reply_to_user_id

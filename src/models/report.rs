@@ -6,17 +6,28 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::reports;
 
-/// Why a reader reports a comment.
-pub const REASONS: [(&str, &str); 5] = [
-    ("spam", "Spam"),
-    ("abuse", "Abuse or harassment"),
-    ("off_topic", "Off-topic"),
-    ("misinformation", "Misinformation"),
-    ("other", "Something else"),
-];
+text_values! {
+    /// Why a reader reports a comment.
+    pub enum ReportReason {
+        Spam = "spam",
+        Abuse = "abuse",
+        OffTopic = "off_topic",
+        Misinformation = "misinformation",
+        Other = "other",
+    }
+}
 
-pub fn reason_label(code: &str) -> &'static str {
-    REASONS.iter().find(|(c, _)| *c == code).map(|(_, label)| *label).unwrap_or("Something else")
+impl ReportReason {
+    /// How the report form and the queues say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportReason::Spam => "Spam",
+            ReportReason::Abuse => "Abuse or harassment",
+            ReportReason::OffTopic => "Off-topic",
+            ReportReason::Misinformation => "Misinformation",
+            ReportReason::Other => "Something else",
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -32,7 +43,8 @@ pub struct Report {
     pub id: i32,
     pub comment_id: i32,
     pub reporter_id: i32,
-    pub reason: String,
+    #[diesel(deserialize_as = String)]
+    pub reason: ReportReason,
     pub note: String,
     pub created_at: NaiveDateTime,
     pub resolved_at: Option<NaiveDateTime>,
@@ -44,7 +56,7 @@ impl Report {
         conn: &mut DbConn,
         comment_id: i32,
         reporter_id: i32,
-        reason: &str,
+        reason: ReportReason,
         note: &str,
         now: NaiveDateTime,
     ) -> QueryResult<ReportOutcome> {
@@ -52,7 +64,7 @@ impl Report {
             .values((
                 reports::comment_id.eq(comment_id),
                 reports::reporter_id.eq(reporter_id),
-                reports::reason.eq(reason),
+                reports::reason.eq(reason.as_str()),
                 reports::note.eq(note),
                 reports::created_at.eq(now),
             ))

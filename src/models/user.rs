@@ -4,30 +4,12 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::users;
 
-/// What a person may do on the site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Reader,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "reader" => Some(Role::Reader),
-            "moderator" => Some(Role::Moderator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+text_values! {
+    /// What a person may do on the site, least to most.
+    pub enum Role {
+        Reader = "reader",
+        Moderator = "moderator",
+        Admin = "admin",
     }
 }
 
@@ -38,7 +20,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub created_at: NaiveDateTime,
     pub banned_at: Option<NaiveDateTime>,
     pub banned_until: Option<NaiveDateTime>,
@@ -71,7 +54,7 @@ impl User {
     }
 
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Reader)
+        self.role
     }
 }
 

@@ -108,7 +108,7 @@ impl CommentContext {
                 id: self.author.id,
                 username: self.author.username.clone(),
                 display_name: self.author.display_name.clone(),
-                role: self.author.role.clone(),
+                role: self.author.role,
             },
         };
         CommentView::new(&entry, None, false, now())

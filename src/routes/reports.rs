@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{path_id, render_with_status};
 use crate::actions::comments as act;
 use crate::error::AppError;
-use crate::models::report::{REASONS, ReportOutcome};
+use crate::models::report::{ReportOutcome, ReportReason};
 use crate::models::{Article, Comment};
 use crate::security::identity::Viewer;
 use crate::state::AppState;
@@ -44,7 +44,7 @@ async fn page(
             },
             comment_id: id,
             excerpt: target.comment.body.chars().take(280).collect(),
-            reasons: REASONS.to_vec(),
+            reasons: ReportReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
             chosen: form.reason.unwrap_or_default(),
             note: form.note.unwrap_or_default(),
             error: form.error,

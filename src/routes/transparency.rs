@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 
 use super::{PageQuery, page_number, render};
 use crate::error::AppError;
-use crate::models::moderation;
+use crate::models::moderation::{self, LogAction};
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::admin::{PublicLogPage, PublicLogRow};
@@ -24,7 +24,7 @@ pub async fn moderation_page(
         .items
         .iter()
         .map(|line| PublicLogRow {
-            is_ban: line.action == "ban",
+            is_ban: line.action == LogAction::Ban,
             article: line.article.clone(),
             reason: line.reason.clone(),
             details: line.details.clone(),

@@ -4,9 +4,8 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::{Chrome, Moment, Pager};
-use crate::models::comment::{HELD, PUBLISHED, REMOVED};
+use crate::models::comment::CommentStatus;
 use crate::models::moderation::{Dashboard, LogLine, Queue, QueueItem};
-use crate::models::report::reason_label;
 use crate::models::settings::SiteSettings;
 use crate::models::{Role, User};
 
@@ -54,7 +53,7 @@ pub struct CommentRow {
     pub article_headline: String,
     pub article_slug: String,
     pub when: Moment,
-    pub status: String,
+    pub status: CommentStatus,
     pub status_label: &'static str,
     pub moderation_reason: String,
     pub reports: Vec<(&'static str, usize)>,
@@ -64,7 +63,7 @@ pub struct CommentRow {
 
 impl CommentRow {
     pub fn new(item: &QueueItem, now: NaiveDateTime) -> CommentRow {
-        let status = item.comment.status.clone();
+        let status = item.comment.status;
         CommentRow {
             id: item.comment.id,
             text: item.comment.body.clone(),
@@ -73,29 +72,29 @@ impl CommentRow {
             article_headline: item.article_headline.clone(),
             article_slug: item.article_slug.clone(),
             when: Moment::new(item.comment.created_at, now),
-            status_label: match status.as_str() {
-                HELD => "Held",
-                REMOVED => "Removed",
-                _ => "Published",
+            status_label: match status {
+                CommentStatus::Held => "Held",
+                CommentStatus::Removed => "Removed",
+                CommentStatus::Published => "Published",
             },
             status,
             moderation_reason: item.moderation_reason.clone().unwrap_or_default(),
-            reports: item.report_reasons.iter().map(|(code, n)| (reason_label(code), *n)).collect(),
+            reports: item.report_reasons.iter().map(|(reason, n)| (reason.label(), *n)).collect(),
             report_notes: item.report_notes.clone(),
             featured: item.comment.featured_at.is_some(),
         }
     }
 
     pub fn is_removed(&self) -> bool {
-        self.status == REMOVED
+        self.status == CommentStatus::Removed
     }
 
     pub fn is_held(&self) -> bool {
-        self.status == HELD
+        self.status == CommentStatus::Held
     }
 
     pub fn is_published(&self) -> bool {
-        self.status == PUBLISHED
+        self.status == CommentStatus::Published
     }
 
     pub fn report_total(&self) -> usize {
@@ -255,7 +254,7 @@ pub struct LogRow {
 impl LogRow {
     pub fn new(line: &LogLine, now: NaiveDateTime) -> LogRow {
         LogRow {
-            action: action_label(&line.action),
+            action: line.action.label(),
             actor: line.actor.clone().unwrap_or_else(|| "(system)".into()),
             target_user: line.target_user.clone(),
             comment_id: line.comment_id,
@@ -264,24 +263,6 @@ impl LogRow {
             details: line.details.clone(),
             when: Moment::new(line.created_at, now),
         }
-    }
-}
-
-pub fn action_label(action: &str) -> &'static str {
-    match action {
-        "remove" => "Removed a comment",
-        "restore" => "Restored a comment",
-        "approve" => "Approved a held comment",
-        "dismiss" => "Dismissed reports",
-        "feature" => "Featured a comment",
-        "unfeature" => "Stopped featuring a comment",
-        "ban" => "Banned an account",
-        "unban" => "Lifted a ban",
-        "role" => "Changed a role",
-        "close" => "Closed comments",
-        "reopen" => "Reopened comments",
-        "settings" => "Changed the settings",
-        _ => "Other",
     }
 }
 

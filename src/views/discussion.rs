@@ -57,10 +57,10 @@ impl CommentView {
             author_name: entry.author.display_name.clone(),
             author_username: entry.author.username.clone(),
             initials: initials(&entry.author.display_name),
-            staff_badge: match Role::parse(&entry.author.role) {
-                Some(Role::Admin) => Some("Editor"),
-                Some(Role::Moderator) => Some("Moderator"),
-                _ => None,
+            staff_badge: match entry.author.role {
+                Role::Admin => Some("Editor"),
+                Role::Moderator => Some("Moderator"),
+                Role::Reader => None,
             },
             when: Moment::new(comment.created_at, now),
             edited: comment.edited_at.is_some() && alive,

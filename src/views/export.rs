@@ -24,7 +24,7 @@ pub fn account_data(user: &User, comments: &[(Comment, String, String)], base_ur
                 "written_at": time(comment.created_at),
                 "edited_at": comment.edited_at.map(time),
                 "deleted_at": comment.deleted_at.map(time),
-                "status": comment.status,
+                "status": comment.status.as_str(),
                 "text": comment.body,
             })
         })
@@ -35,7 +35,7 @@ pub fn account_data(user: &User, comments: &[(Comment, String, String)], base_ur
         "account": {
             "username": user.username,
             "display_name": user.display_name,
-            "role": user.role,
+            "role": user.role.as_str(),
             "joined_at": time(user.created_at),
         },
         "comments": comments,

@@ -57,8 +57,16 @@ pub fn seed_small(db: &Database) -> Result<()> {
         let at = start + TimeDelta::seconds(n * 120);
         let author = ids[READERS + (n as usize % 8)];
         let body = comment_text(n as u64);
-        let top = Comment::insert(&mut conn, article, author, Placement::TOP_LEVEL, &body, comment::PUBLISHED, at)
-            .map_err(sql_error)?;
+        let top = Comment::insert(
+            &mut conn,
+            article,
+            author,
+            Placement::TOP_LEVEL,
+            &body,
+            comment::CommentStatus::Published,
+            at,
+        )
+        .map_err(sql_error)?;
         let parent = Comment::by_id(&mut conn, top).map_err(sql_error)?.ok_or("comment vanished")?;
         let reply_author = ids[READERS + ((n as usize + 3) % 8)];
         let reply = comment_text(n as u64 + 7_000);
@@ -68,7 +76,7 @@ pub fn seed_small(db: &Database) -> Result<()> {
             reply_author,
             Placement::reply_to(&parent),
             &reply,
-            comment::PUBLISHED,
+            comment::CommentStatus::Published,
             at + TimeDelta::seconds(60),
         )
         .map_err(sql_error)?;
@@ -525,7 +533,7 @@ pub fn threads_of(db: &Database, slug: &str) -> Result<i64> {
     comments::table
         .filter(comments::article_id.eq(article))
         .filter(comments::parent_id.is_null())
-        .filter(comments::status.ne(comment::HELD))
+        .filter(comments::status.ne(comment::CommentStatus::Held.as_str()))
         .count()
         .get_result(&mut *conn)
         .map_err(sql_error)

@@ -9,7 +9,6 @@ use crate::actions;
 use crate::actions::users::AccountChange;
 use crate::error::AppError;
 use crate::models::moderation;
-use crate::models::report::reason_label;
 use crate::models::user::BanLength;
 use crate::models::{Role, User};
 use crate::permissions;
@@ -101,7 +100,7 @@ async fn user_page(
                 .iter()
                 .map(|r| ReportRow {
                     comment_id: r.comment_id,
-                    reason: reason_label(&r.reason),
+                    reason: r.reason.label(),
                     note: r.note.clone(),
                     when: Moment::new(r.created_at, now),
                     open: r.resolved_at.is_none(),
