@@ -70,7 +70,7 @@ fn entity_tag(body: &[u8]) -> String {
 }
 
 /// Whether an If-None-Match list names `tag` (weak comparison, RFC 9110).
-fn matches(list: &str, tag: &str) -> bool {
+pub fn matches(list: &str, tag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     list.split(',').any(|held| held.trim() == "*" || bare(held) == bare(tag))
 }

@@ -22,9 +22,14 @@ pub enum Change {
     ModerationLog,
 }
 
+/// What must happen at once when a change is announced (before the
+/// request that made it is answered).
+type Listener = Box<dyn Fn(&Change) + Send + Sync>;
+
 /// Announcements go to whoever listens; nobody listening is fine.
 pub struct Changes {
     sender: broadcast::Sender<Change>,
+    listeners: std::sync::RwLock<Vec<Listener>>,
 }
 
 /// Listeners that fall this far behind miss changes and are told so by
@@ -33,18 +38,27 @@ const BACKLOG: usize = 1024;
 
 impl Default for Changes {
     fn default() -> Self {
-        Changes { sender: broadcast::channel(BACKLOG).0 }
+        Changes { sender: broadcast::channel(BACKLOG).0, listeners: Default::default() }
     }
 }
 
 impl Changes {
     /// Tells every listener; call only after the change has committed.
     pub fn announce(&self, changes: impl IntoIterator<Item = Change>) {
+        let listeners = self.listeners.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         for change in changes {
             tracing::debug!(?change, "committed");
+            for listener in listeners.iter() {
+                listener(&change);
+            }
             // An error only means that nobody is listening.
             let _ = self.sender.send(change);
         }
+    }
+
+    /// Runs `listener` on every announcement, in the announcing thread.
+    pub fn listen(&self, listener: impl Fn(&Change) + Send + Sync + 'static) {
+        self.listeners.write().unwrap_or_else(std::sync::PoisonError::into_inner).push(Box::new(listener));
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {

@@ -19,7 +19,7 @@ use actix_web::web::Bytes;
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
 /// Below this a body is sent as it is: the gzip framing would eat the gain.
-const MIN_BYTES: usize = 256;
+pub const MIN_BYTES: usize = 256;
 
 pub async fn gzip(
     request: ServiceRequest,
@@ -54,7 +54,7 @@ pub async fn gzip(
 }
 
 /// Whether the client takes gzip: `gzip`, `x-gzip` or `*` without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or("").trim();
@@ -64,7 +64,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     })
 }
 
-fn is_compressible(content_type: &str) -> bool {
+pub fn is_compressible(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence.starts_with("text/")
         || essence.ends_with("+xml")

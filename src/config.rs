@@ -133,6 +133,9 @@ pub struct Config {
     /// URLs per sitemap file before /sitemap.xml becomes an index (the
     /// sitemaps protocol allows 50,000).
     pub sitemap_max_urls: usize,
+    /// Memory for whole pages kept for readers without a session
+    /// (`page_cache`); 0 keeps none.
+    pub page_cache_bytes: usize,
 }
 
 /// Raw settings as they come from flags and the environment.
@@ -153,6 +156,7 @@ pub struct RawSettings {
     pub session_lifetime_days: Option<u32>,
     pub comment_interval_secs: Option<u64>,
     pub comment_burst: Option<u32>,
+    pub page_cache_mb: Option<u32>,
 }
 
 impl Config {
@@ -215,6 +219,10 @@ impl Config {
             }
             limits.comment_per_user.burst = burst;
         }
+        let page_cache_mb = raw.page_cache_mb.unwrap_or(DEFAULT_PAGE_CACHE_MB);
+        if page_cache_mb > 4096 {
+            return Err(ConfigError::new("NEWSDESK_PAGE_CACHE_MB", "must be between 0 and 4096"));
+        }
         let day = Duration::from_secs(24 * 60 * 60);
         Ok(Config {
             database,
@@ -231,9 +239,14 @@ impl Config {
             session_lifetime: day * lifetime_days,
             limits,
             sitemap_max_urls: 50_000,
+            page_cache_bytes: page_cache_mb as usize * 1024 * 1024,
         })
     }
 }
+
+/// Pages kept in memory by default: a few thousand articles' worth,
+/// counted in the server's memory target.
+pub const DEFAULT_PAGE_CACHE_MB: u32 = 16;
 
 /// Length of the session key in bytes (actix-web's cookie `Key` wants 64).
 pub const SESSION_KEY_BYTES: usize = 64;

@@ -14,6 +14,7 @@ pub mod error;
 pub mod head;
 pub mod import;
 pub mod models;
+pub mod page_cache;
 pub mod permissions;
 pub mod routes;
 pub mod security;
@@ -67,6 +68,9 @@ pub fn app(
         .wrap(security::headers::default_headers(https))
         .wrap(from_fn(head::answer_head))
         .wrap(from_fn(compression::gzip))
+        // Outside compression: kept pages are stored compressed once and
+        // sent as they are.
+        .wrap(from_fn(page_cache::serve))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .service(routes::stories::home)
         .service(routes::stories::show_article)

@@ -55,6 +55,9 @@ struct Settings {
     /// Send cookies without the Secure flag, for plain http on your own machine.
     #[arg(long, global = true, env = "NEWSDESK_LOCAL_HTTP")]
     local_http: bool,
+    /// Memory in MB for whole pages kept for readers who are not logged in (0: none).
+    #[arg(long, global = true, env = "NEWSDESK_PAGE_CACHE_MB")]
+    page_cache_mb: Option<u32>,
     /// Take the client address from X-Forwarded-For (only behind your own proxy).
     #[arg(long, global = true, env = "NEWSDESK_TRUST_PROXY")]
     trust_proxy: bool,
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
         session_idle_days: cli.settings.session_idle_days,
         session_lifetime_days: cli.settings.session_lifetime_days,
         comment_interval_secs: cli.settings.comment_interval_secs,
+        page_cache_mb: cli.settings.page_cache_mb,
         comment_burst: cli.settings.comment_burst,
     };
     let config = match Config::from_raw(raw) {

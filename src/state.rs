@@ -25,6 +25,8 @@ pub struct AppState {
     pub assets: Assets,
     /// What committed changes touched, for whatever keeps copies of pages.
     pub changes: crate::changes::Changes,
+    /// Whole pages for readers without a session.
+    pub page_cache: Arc<crate::page_cache::PageCache>,
     nav: RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>,
 }
 
@@ -35,7 +37,11 @@ pub fn now() -> NaiveDateTime {
 
 impl AppState {
     pub fn new(config: Config, db: Database) -> AppState {
-        AppState { config, db, assets: Assets::load(), changes: Default::default(), nav: RwLock::new(None) }
+        let page_cache = Arc::new(crate::page_cache::PageCache::new(config.page_cache_bytes));
+        let changes = crate::changes::Changes::default();
+        let forget = page_cache.clone();
+        changes.listen(move |_| forget.forget_all());
+        AppState { config, db, assets: Assets::load(), changes, page_cache, nav: RwLock::new(None) }
     }
 
     /// The navigation, from the cache when it is fresh.

@@ -172,6 +172,9 @@ impl TestApp {
             pool_size: Some(4),
             session_key: Some(newsdesk::config::new_session_key()),
             local_http: true,
+            // Most tests change the database behind the app's back, as
+            // another process would; tests/page_cache.rs turns the cache on.
+            page_cache_mb: Some(0),
             ..Default::default()
         })
         .expect("test settings are valid");

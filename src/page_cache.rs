@@ -1,0 +1,372 @@
+//! Whole answers for readers without a session, kept in memory.
+//!
+//! A breaking story is read mostly by people who are not logged in, and
+//! building its page for each of them is most of what the server does. So
+//! the reading pages (articles, listings, search, feeds, sitemaps, the
+//! public moderation log) are answered from here when the request carries
+//! no session cookie: before any session or database work, with the bytes,
+//! headers (security headers, ETag) and gzip encoding the full stack
+//! produced the first time.
+//!
+//! Freshness: every committed change is announced (`changes`), and each
+//! announcement makes every entry stale at once — nothing a change touched
+//! can be missed. A stale entry is rebuilt by the first request that finds
+//! it while the others are still answered from it (for the few milliseconds
+//! a page takes to build). No entry is used more than 60 seconds after it
+//! was built, so relative times ("5 minutes ago") and pages that change with
+//! no write (an embargo lifting, a discussion closing by age) are at most a
+//! minute behind.
+//!
+//! The memory is bounded (`page_cache_bytes`): the least recently used
+//! entries go first. Bodies worth compressing are kept only gzipped, and
+//! unpacked for the rare client that does not take gzip.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+
+use crate::state::AppState;
+
+/// After this an entry is rebuilt by the next request (others use it meanwhile).
+const FRESH_FOR: Duration = Duration::from_secs(55);
+/// After this an entry is never used.
+const USABLE_FOR: Duration = Duration::from_secs(60);
+/// A rebuild that has not finished in this long is taken over by another request.
+const REBUILD_PATIENCE: Duration = Duration::from_secs(5);
+/// Larger answers are not kept.
+const LARGEST_ENTRY: usize = 1024 * 1024;
+
+/// The response header that says how the answer was made: `hit` (from
+/// memory), `stale` (from memory while another request rebuilds it),
+/// `miss` (built now and kept). Answers that cannot be kept have none.
+pub const STATUS_HEADER: &str = "x-newsdesk-cache";
+
+/// An answer as kept.
+struct Stored {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+    /// Whether `body` is gzip (the Content-Encoding it is sent with).
+    gzipped: bool,
+    etag: Option<String>,
+}
+
+impl Stored {
+    fn size(&self) -> usize {
+        self.body.len() + self.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 32).sum::<usize>() + 128
+    }
+}
+
+struct Entry {
+    stored: std::sync::Arc<Stored>,
+    /// The change count when the page was built.
+    generation: u64,
+    built_at: Instant,
+    rebuilding_since: Option<Instant>,
+    last_used: u64,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    bytes: usize,
+    clock: u64,
+}
+
+pub struct PageCache {
+    entries: Mutex<Entries>,
+    /// Bumped by every committed change: entries built before are stale.
+    generation: AtomicU64,
+    budget: usize,
+}
+
+enum Lookup {
+    /// Fresh, or stale while another request rebuilds it.
+    Use(std::sync::Arc<Stored>, &'static str),
+    /// Build it (and keep it, tagged with this generation).
+    Build(u64),
+}
+
+impl PageCache {
+    pub fn new(budget: usize) -> PageCache {
+        PageCache { entries: Mutex::new(Entries::default()), generation: AtomicU64::new(0), budget }
+    }
+
+    /// Every entry is stale from now on (a change was committed).
+    pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
+    }
+
+    fn lookup(&self, key: &str) -> Lookup {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let Ok(mut entries) = self.entries.lock() else { return Lookup::Build(generation) };
+        entries.clock += 1;
+        let clock = entries.clock;
+        let Some(entry) = entries.map.get_mut(key) else { return Lookup::Build(generation) };
+        entry.last_used = clock;
+        let age = entry.built_at.elapsed();
+        if entry.generation == generation && age < FRESH_FOR {
+            return Lookup::Use(entry.stored.clone(), "hit");
+        }
+        let someone_rebuilds = entry.rebuilding_since.is_some_and(|since| since.elapsed() < REBUILD_PATIENCE);
+        if someone_rebuilds && age < USABLE_FOR {
+            return Lookup::Use(entry.stored.clone(), "stale");
+        }
+        entry.rebuilding_since = Some(Instant::now());
+        Lookup::Build(generation)
+    }
+
+    fn keep(&self, key: String, stored: Stored, generation: u64) {
+        let size = stored.size();
+        if size > LARGEST_ENTRY || size > self.budget {
+            self.give_up(&key);
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else { return };
+        entries.clock += 1;
+        let entry = Entry {
+            stored: std::sync::Arc::new(stored),
+            generation,
+            built_at: Instant::now(),
+            rebuilding_since: None,
+            last_used: entries.clock,
+        };
+        if let Some(old) = entries.map.insert(key, entry) {
+            entries.bytes -= old.stored.size();
+        }
+        entries.bytes += size;
+        while entries.bytes > self.budget {
+            // The least recently used goes; a scan is fine for the few
+            // thousand pages a budget of megabytes holds.
+            let Some(oldest) = entries.map.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(gone) = entries.map.remove(&oldest) {
+                entries.bytes -= gone.stored.size();
+            }
+        }
+    }
+
+    /// The rebuild failed or its answer cannot be kept: let the next request try.
+    fn give_up(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(entry) = entries.map.get_mut(key)
+        {
+            entry.rebuilding_since = None;
+        }
+    }
+}
+
+/// The pages the same for every reader without a session.
+fn kept_path(path: &str) -> bool {
+    path == "/"
+        || ["/articles/", "/sections/", "/authors/", "/tags/", "/feed.", "/sitemap", "/news-sitemap"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        || matches!(path, "/search" | "/moderation" | "/robots.txt")
+}
+
+/// The key: the path and the parameters that change these pages, in a
+/// fixed order; any other parameter (a tracking tag) is the same page.
+fn key_of(path: &str, query: &str) -> String {
+    let mut key = path.to_string();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    for wanted in ["page", "sort", "q"] {
+        if let Some((_, value)) = pairs.iter().find(|(name, _)| name == wanted) {
+            key.push_str(&format!("\n{wanted}={value}"));
+        }
+    }
+    key
+}
+
+/// Headers that belong to one sending, not to the page.
+fn per_sending(name: &HeaderName) -> bool {
+    name == header::CONTENT_LENGTH || name == header::CONTENT_ENCODING || name == header::SET_COOKIE
+}
+
+pub async fn serve(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let cookie_name = crate::security::session_store::cookie_name(&state.config);
+    let anonymous = request.cookie(cookie_name).is_none();
+    if request.method() != Method::GET || !anonymous || !kept_path(request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let key = key_of(request.path(), request.query_string());
+    let accepts_gzip = crate::compression::accepts_gzip(request.headers());
+    let held = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let cache = &state.page_cache;
+    let generation = match cache.lookup(&key) {
+        Lookup::Use(stored, how) => {
+            let response = answer(&stored, accepts_gzip, held.as_deref(), how)?;
+            return Ok(request.into_response(response));
+        }
+        Lookup::Build(generation) => generation,
+    };
+    // Built once, in full and uncompressed: this answer is kept, and each
+    // later reader gets it in the encoding they take.
+    let headers = request.headers_mut();
+    headers.remove(header::ACCEPT_ENCODING);
+    headers.remove(header::IF_NONE_MATCH);
+    let response = next.call(request).await?.map_into_boxed_body();
+    let keepable = response.status() == StatusCode::OK
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && !response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("private") || v.contains("no-store"));
+    if !keepable {
+        cache.give_up(&key);
+        return Ok(response);
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let plain =
+        actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    let compressible = head
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::compression::is_compressible)
+        && plain.len() >= crate::compression::MIN_BYTES;
+    let body = match compressible {
+        true => Bytes::from(crate::compression::compress(&plain).map_err(actix_web::error::ErrorInternalServerError)?),
+        false => plain,
+    };
+    let stored = Stored {
+        status: head.status(),
+        headers: head.headers().iter().filter(|(n, _)| !per_sending(n)).map(|(n, v)| (n.clone(), v.clone())).collect(),
+        body,
+        gzipped: compressible,
+        etag: head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    let response = answer(&stored, accepts_gzip, held.as_deref(), "miss")?;
+    cache.keep(key, stored, generation);
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// The kept answer for one reader: 304 when they hold it already, else the
+/// body in the encoding they take.
+fn answer(
+    stored: &Stored,
+    accepts_gzip: bool,
+    held: Option<&str>,
+    how: &'static str,
+) -> actix_web::Result<HttpResponse> {
+    let unchanged = matches!((held, &stored.etag), (Some(list), Some(tag)) if crate::caching::matches(list, tag));
+    let mut response = HttpResponse::build(if unchanged { StatusCode::NOT_MODIFIED } else { stored.status });
+    for (name, value) in &stored.headers {
+        response.append_header((name.clone(), value.clone()));
+    }
+    response.insert_header((HeaderName::from_static(STATUS_HEADER), HeaderValue::from_static(how)));
+    if unchanged {
+        return Ok(response.finish());
+    }
+    if !stored.gzipped {
+        return Ok(response.body(stored.body.clone()));
+    }
+    if accepts_gzip {
+        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
+        return Ok(response.body(stored.body.clone()));
+    }
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&stored.body[..])
+        .read_to_end(&mut plain)
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    Ok(response.body(plain))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hold_the_parameters_that_change_a_page_and_nothing_else() {
+        assert_eq!(
+            key_of("/articles/a", "sort=newest&page=2"),
+            key_of("/articles/a", "page=2&utm_source=x&sort=newest")
+        );
+        assert_ne!(key_of("/articles/a", "page=2"), key_of("/articles/a", "page=3"));
+        assert_eq!(key_of("/search", "q=harbour+wall"), "/search\nq=harbour wall");
+        assert_eq!(key_of("/", ""), "/");
+    }
+
+    #[test]
+    fn only_reading_pages_are_kept() {
+        for kept in ["/", "/articles/a", "/articles/a/comments.atom", "/sections/local", "/feed.atom", "/sitemap.xml"] {
+            assert!(kept_path(kept), "{kept}");
+        }
+        for not in ["/login", "/signup", "/account", "/admin", "/comments/1/reply", "/static/site.css", "/media/x"] {
+            assert!(!kept_path(not), "{not}");
+        }
+    }
+
+    fn page(text: &str) -> Stored {
+        Stored {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: Bytes::from(text.to_string()),
+            gzipped: false,
+            etag: None,
+        }
+    }
+
+    #[test]
+    fn a_change_makes_every_entry_stale_and_one_reader_rebuilds() {
+        let cache = PageCache::new(1024 * 1024);
+        let Lookup::Build(generation) = cache.lookup("/a") else { panic!("empty cache") };
+        cache.keep("/a".into(), page("old"), generation);
+        assert!(matches!(cache.lookup("/a"), Lookup::Use(_, "hit")));
+        cache.forget_all();
+        let Lookup::Build(generation) = cache.lookup("/a") else { panic!("stale after a change") };
+        assert!(matches!(cache.lookup("/a"), Lookup::Use(_, "stale")), "others use it while one rebuilds");
+        cache.keep("/a".into(), page("new"), generation);
+        match cache.lookup("/a") {
+            Lookup::Use(stored, "hit") => assert_eq!(&stored.body[..], b"new"),
+            _ => panic!("fresh again"),
+        }
+    }
+
+    #[test]
+    fn a_page_built_while_a_change_was_made_is_stale_at_once() {
+        let cache = PageCache::new(1024 * 1024);
+        let Lookup::Build(generation) = cache.lookup("/a") else { panic!("empty cache") };
+        cache.forget_all();
+        cache.keep("/a".into(), page("maybe old"), generation);
+        assert!(matches!(cache.lookup("/a"), Lookup::Build(_)));
+    }
+
+    #[test]
+    fn memory_stays_within_the_budget() {
+        let one = page(&"x".repeat(1000)).size();
+        let cache = PageCache::new(one * 3);
+        for n in 0..10 {
+            let key = format!("/p{n}");
+            let Lookup::Build(generation) = cache.lookup(&key) else { panic!() };
+            cache.keep(key, page(&"x".repeat(1000)), generation);
+            assert!(cache.bytes() <= one * 3);
+        }
+        assert!(matches!(cache.lookup("/p9"), Lookup::Use(_, "hit")), "the newest stays");
+        assert!(matches!(cache.lookup("/p0"), Lookup::Build(_)), "the oldest went");
+    }
+}

@@ -1,0 +1,153 @@
+//! Whole pages kept for readers without a session, on both databases:
+//! answered from memory with the same bytes, headers and validators as a
+//! fresh page, never holding anything personal, never given to a logged-in
+//! reader, and never older than the last committed change.
+
+mod common;
+
+use std::io::Read;
+
+use common::{Backend, Browser, TestApp, comment_id, html, texts};
+use newsdesk::page_cache::STATUS_HEADER;
+
+const STORY: &str = "/articles/sea-wall-repairs-row";
+
+/// The app with the page cache on, as in production.
+async fn app_with_cache(backend: Backend) -> Option<TestApp> {
+    TestApp::with_demo_configured(backend, |config| config.page_cache_bytes = 4 * 1024 * 1024).await
+}
+
+fn how(response: &reqwest::Response) -> Option<String> {
+    response.headers().get(STATUS_HEADER).map(|v| v.to_str().unwrap_or_default().to_string())
+}
+
+/// A reader without a session: no cookie jar at all.
+fn visitor(app: &TestApp) -> reqwest::Client {
+    let _ = app;
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> (Option<String>, reqwest::header::HeaderMap, String) {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    let (state, headers) = (how(&response), response.headers().clone());
+    (state, headers, response.text().await.unwrap())
+}
+
+/// The second anonymous request is answered from memory with the very
+/// same page and headers; nothing personal is in it.
+async fn anonymous_pages_are_kept_and_carry_nothing_personal(backend: Backend) {
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    for path in [
+        "/",
+        STORY,
+        "/sections/local",
+        "/feed.atom",
+        "/sitemap.xml",
+        "/moderation",
+        &format!("{STORY}?page=1&utm_source=x"),
+    ] {
+        let url = app.url(path);
+        let (first, first_headers, first_body) = fetch(&client, &url).await;
+        let (second, second_headers, second_body) = fetch(&client, &url).await;
+        assert!(matches!(first.as_deref(), Some("miss") | Some("hit")), "{path}: {first:?}");
+        assert_eq!(second.as_deref(), Some("hit"), "{path}: the second answer comes from memory");
+        assert_eq!(first_body, second_body, "{path}: the same page");
+        for name in ["content-type", "etag", "cache-control", "content-security-policy", "x-content-type-options"] {
+            assert_eq!(first_headers.get(name), second_headers.get(name), "{path}: {name}");
+            assert!(second_headers.get(name).is_some(), "{path}: {name} is kept");
+        }
+        assert!(second_headers.get("set-cookie").is_none(), "{path}: no cookie");
+        assert!(!second_body.contains("csrf_token"), "{path}: no form token");
+    }
+}
+
+/// Readers with a session never get the kept copy: their own name, links
+/// and form token are theirs.
+async fn logged_in_readers_get_their_own_page(backend: Backend) {
+    let Some(app) = app_with_cache(backend).await else { return };
+    let (_, _, anonymous) = fetch(&visitor(&app), &app.url(STORY)).await;
+    let reader = app.reader("cache_reader").await;
+    let id = comment_id(&reader.comment(STORY, "My own words.").await);
+    let response = reader.get(STORY).await;
+    assert_eq!(how(&response), None, "not from the cache");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("cache_reader") && page.contains(&format!("/comments/{id}/edit")), "their own page");
+    assert!(!anonymous.contains("cache_reader"));
+    let (_, _, after) = fetch(&visitor(&app), &app.url(STORY)).await;
+    assert!(after.contains("My own words.") && !after.contains("/edit") && !after.contains("csrf_token"));
+}
+
+/// Each committed change reaches readers without a session at once: a new
+/// comment, an edit, a moderator's removal, an account deletion.
+async fn every_change_shows_at_once(backend: Backend) {
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    let url = app.url(STORY);
+    let shown = |body: &str| texts(&html(body), ".comment-text");
+    fetch(&client, &url).await;
+    let (state, _, _) = fetch(&client, &url).await;
+    assert_eq!(state.as_deref(), Some("hit"));
+
+    let writer = app.reader("cache_writer").await;
+    let id = comment_id(&writer.comment(STORY, "Fresh off the press.").await);
+    let (state, _, body) = fetch(&client, &url).await;
+    assert_ne!(state.as_deref(), Some("hit"), "rebuilt after the comment");
+    assert!(shown(&body).contains(&"Fresh off the press.".to_string()), "the new comment shows");
+
+    let edit = format!("/comments/{id}/edit");
+    assert_eq!(writer.submit(&edit, &edit, &[("body", "Corrected.")]).await.status(), 303);
+    let (_, _, body) = fetch(&client, &url).await;
+    assert!(shown(&body).contains(&"Corrected.".to_string()), "the edit shows");
+
+    let hash = newsdesk::security::passwords::hash(common::PASSWORD).unwrap();
+    let role = newsdesk::models::Role::Moderator;
+    newsdesk::models::User::create(&mut app.conn(), "cache_mod", "Mod", &hash, role, newsdesk::state::now())
+        .unwrap()
+        .unwrap();
+    let moderator = Browser::new(&app.address);
+    assert_eq!(moderator.login("cache_mod", common::PASSWORD).await.status(), 303);
+    let remove = format!("/admin/comments/{id}/remove");
+    assert_eq!(moderator.submit("/admin/queue/recent", &remove, &[("reason", "Spam")]).await.status(), 303);
+    let (_, _, body) = fetch(&client, &url).await;
+    assert!(!body.contains("Corrected.") && body.contains("Removed by a moderator"), "the removal shows");
+
+    let leaver = app.reader("cache_leaver").await;
+    leaver.comment(STORY, "Words of someone about to leave.").await;
+    let (_, _, body) = fetch(&client, &url).await;
+    assert!(body.contains("Words of someone about to leave."));
+    let gone = leaver.submit("/account", "/account/delete", &[("password", common::PASSWORD)]).await;
+    assert_eq!(gone.status(), 303);
+    let (_, _, body) = fetch(&client, &url).await;
+    assert!(!body.contains("Words of someone about to leave."), "the deletion shows");
+}
+
+/// A kept page still answers 304 to the validator it was sent with, and
+/// comes gzipped or plain as the reader asks.
+async fn validators_and_encodings_work_from_memory(backend: Backend) {
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    let url = app.url(STORY);
+    let (_, headers, plain) = fetch(&client, &url).await;
+    let etag = headers.get("etag").expect("an ETag").clone();
+    let again = client.get(&url).header("If-None-Match", etag.clone()).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(how(&again).as_deref(), Some("hit"));
+    assert_eq!(again.headers().get("etag"), Some(&etag));
+
+    let packed = client.get(&url).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert_eq!(how(&packed).as_deref(), Some("hit"));
+    assert_eq!(packed.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let bytes = packed.bytes().await.unwrap();
+    let mut unpacked = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut unpacked).unwrap();
+    assert_eq!(unpacked, plain, "the gzip body is the same page");
+}
+
+on_both_backends!(
+    anonymous_pages_are_kept_and_carry_nothing_personal,
+    logged_in_readers_get_their_own_page,
+    every_change_shows_at_once,
+    validators_and_encodings_work_from_memory,
+);
