@@ -17,6 +17,9 @@
 //! no write (an embargo lifting, a discussion closing by age) are at most a
 //! minute behind.
 //!
+//! When a page cannot be built (the database is unreachable), the copy
+//! held from before is sent instead of the error, marked `stale`.
+//!
 //! The memory is bounded (`page_cache_bytes`): the least recently used
 //! entries go first. Bodies worth compressing are kept only gzipped, and
 //! unpacked for the rare client that does not take gzip.
@@ -162,6 +165,11 @@ impl PageCache {
         }
     }
 
+    /// The copy held for `key`, however stale: for when a fresh one cannot be built.
+    fn last_copy(&self, key: &str) -> Option<std::sync::Arc<Stored>> {
+        self.entries.lock().ok()?.map.get(key).map(|entry| entry.stored.clone())
+    }
+
     /// The rebuild failed or its answer cannot be kept: let the next request try.
     fn give_up(&self, key: &str) {
         if let Ok(mut entries) = self.entries.lock()
@@ -237,6 +245,14 @@ pub async fn serve(
             .is_some_and(|v| v.contains("private") || v.contains("no-store"));
     if !keepable {
         cache.give_up(&key);
+        // The page could not be built (the database is unreachable, say):
+        // a copy held from before, however old, beats an error page.
+        if response.status().is_server_error()
+            && let Some(stored) = cache.last_copy(&key)
+        {
+            let (request, _) = response.into_parts();
+            return Ok(ServiceResponse::new(request, answer(&stored, accepts_gzip, held.as_deref(), "stale")?));
+        }
         return Ok(response);
     }
     let (request, response) = response.into_parts();

@@ -145,9 +145,35 @@ async fn validators_and_encodings_work_from_memory(backend: Backend) {
     assert_eq!(unpacked, plain, "the gzip body is the same page");
 }
 
+/// With the database unusable, readers without a session get the pages
+/// already held, marked stale, instead of an error; the site comes back by
+/// itself when the database does.
+async fn held_pages_are_served_when_the_database_fails(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    let url = app.url(STORY);
+    let (_, _, before) = fetch(&client, &url).await;
+    // A change makes the held copy stale, so the next reader must rebuild it...
+    app.state.changes.announce([newsdesk::changes::Change::Settings]);
+    // ...and the database cannot answer: the stories table is gone.
+    app.conn().batch_execute("ALTER TABLE articles RENAME TO articles_away").unwrap();
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "the held page, not an error");
+    assert_eq!(how(&response).as_deref(), Some("stale"));
+    assert_eq!(response.text().await.unwrap(), before);
+    let never_held = client.get(app.url("/sections/sport")).send().await.unwrap();
+    assert_eq!(never_held.status(), 500, "a page never held has nothing to fall back on");
+    app.conn().batch_execute("ALTER TABLE articles_away RENAME TO articles").unwrap();
+    let (state, _, after) = fetch(&client, &url).await;
+    assert_eq!(state.as_deref(), Some("miss"), "rebuilt once the database answers");
+    assert_eq!(after, before);
+}
+
 on_both_backends!(
     anonymous_pages_are_kept_and_carry_nothing_personal,
     logged_in_readers_get_their_own_page,
     every_change_shows_at_once,
     validators_and_encodings_work_from_memory,
+    held_pages_are_served_when_the_database_fails,
 );
