@@ -12,10 +12,11 @@
 //! announcement makes every entry stale at once — nothing a change touched
 //! can be missed. A stale entry is rebuilt by the first request that finds
 //! it while the others are still answered from it (for the few milliseconds
-//! a page takes to build). No entry is used more than 60 seconds after it
-//! was built, so relative times ("5 minutes ago") and pages that change with
-//! no write (an embargo lifting, a discussion closing by age) are at most a
-//! minute behind.
+//! a page takes to build); a page nobody holds yet is built by the first of
+//! many readers asking at once, and the others wait for it. No entry is
+//! used more than 60 seconds after it was built, so relative times ("5
+//! minutes ago") and pages that change with no write (an embargo lifting, a
+//! discussion closing by age) are at most a minute behind.
 //!
 //! When a page cannot be built (the database is unreachable), the copy
 //! held from before is sent instead of the error, marked `stale`.
@@ -37,6 +38,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
+use tokio::sync::watch;
 
 use crate::state::AppState;
 
@@ -84,6 +86,9 @@ struct Entries {
     map: HashMap<String, Entry>,
     bytes: usize,
     clock: u64,
+    /// Pages not held yet that one request is building: others wait for it
+    /// (the sender is dropped when it is done, which wakes them).
+    filling: HashMap<String, (Instant, watch::Sender<()>)>,
 }
 
 pub struct PageCache {
@@ -98,6 +103,8 @@ enum Lookup {
     Use(std::sync::Arc<Stored>, &'static str),
     /// Build it (and keep it, tagged with this generation).
     Build(u64),
+    /// Another request is building it: wait for that, then look again.
+    Wait(watch::Receiver<()>),
 }
 
 impl PageCache {
@@ -120,7 +127,15 @@ impl PageCache {
         let Ok(mut entries) = self.entries.lock() else { return Lookup::Build(generation) };
         entries.clock += 1;
         let clock = entries.clock;
-        let Some(entry) = entries.map.get_mut(key) else { return Lookup::Build(generation) };
+        let Some(entry) = entries.map.get_mut(key) else {
+            if let Some((since, building)) = entries.filling.get(key)
+                && since.elapsed() < REBUILD_PATIENCE
+            {
+                return Lookup::Wait(building.subscribe());
+            }
+            entries.filling.insert(key.to_string(), (Instant::now(), watch::channel(()).0));
+            return Lookup::Build(generation);
+        };
         entry.last_used = clock;
         let age = entry.built_at.elapsed();
         if entry.generation == generation && age < FRESH_FOR {
@@ -149,6 +164,7 @@ impl PageCache {
             rebuilding_since: None,
             last_used: entries.clock,
         };
+        entries.filling.remove(&key);
         if let Some(old) = entries.map.insert(key, entry) {
             entries.bytes -= old.stored.size();
         }
@@ -172,11 +188,24 @@ impl PageCache {
 
     /// The rebuild failed or its answer cannot be kept: let the next request try.
     fn give_up(&self, key: &str) {
-        if let Ok(mut entries) = self.entries.lock()
-            && let Some(entry) = entries.map.get_mut(key)
-        {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        entries.filling.remove(key);
+        if let Some(entry) = entries.map.get_mut(key) {
             entry.rebuilding_since = None;
         }
+    }
+}
+
+/// Lets the waiting readers go if the request building a page ends without
+/// keeping it (an error, or the client went away mid-build).
+struct Building<'a> {
+    cache: &'a PageCache,
+    key: String,
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.cache.give_up(&self.key);
     }
 }
 
@@ -223,13 +252,21 @@ pub async fn serve(
     let accepts_gzip = crate::compression::accepts_gzip(request.headers());
     let held = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let cache = &state.page_cache;
-    let generation = match cache.lookup(&key) {
-        Lookup::Use(stored, how) => {
-            let response = answer(&stored, accepts_gzip, held.as_deref(), how)?;
-            return Ok(request.into_response(response));
+    let generation = loop {
+        match cache.lookup(&key) {
+            Lookup::Use(stored, how) => {
+                let response = answer(&stored, accepts_gzip, held.as_deref(), how)?;
+                return Ok(request.into_response(response));
+            }
+            Lookup::Build(generation) => break generation,
+            // Many readers asking for a page nobody holds at the same moment:
+            // one builds it, the rest wait (a bounded time) and take it.
+            Lookup::Wait(mut building) => {
+                let _ = tokio::time::timeout(REBUILD_PATIENCE, building.changed()).await;
+            }
         }
-        Lookup::Build(generation) => generation,
     };
+    let building = Building { cache, key: key.clone() };
     // Built once, in full and uncompressed: this answer is kept, and each
     // later reader gets it in the encoding they take.
     let headers = request.headers_mut();
@@ -278,6 +315,7 @@ pub async fn serve(
     };
     let response = answer(&stored, accepts_gzip, held.as_deref(), "miss")?;
     cache.keep(key, stored, generation);
+    drop(building);
     Ok(ServiceResponse::new(request, response))
 }
 

@@ -170,10 +170,34 @@ async fn held_pages_are_served_when_the_database_fails(backend: Backend) {
     assert_eq!(after, before);
 }
 
+/// Many readers asking at the same moment for a page nobody holds: it is
+/// built once, and every one of them gets it.
+async fn a_cold_page_is_built_once_for_many_readers(backend: Backend) {
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    // The navigation has its own short cache: fill it first.
+    fetch(&client, &app.url("/sections/local")).await;
+    let url = app.url(STORY);
+    let before = app.queries();
+    let answers = futures_util::future::join_all((0..16).map(|_| fetch(&client, &url))).await;
+    let during = app.queries() - before;
+    let bodies: std::collections::BTreeSet<&String> = answers.iter().map(|(_, _, body)| body).collect();
+    assert_eq!(bodies.len(), 1, "every reader got the same page");
+    // What one build costs: make the page stale and have one reader rebuild it.
+    app.state.changes.announce([newsdesk::changes::Change::Settings]);
+    let before = app.queries();
+    let (state, _, _) = fetch(&client, &url).await;
+    assert_eq!(state.as_deref(), Some("miss"));
+    let one_build = app.queries() - before;
+    assert!(one_build > 0);
+    assert_eq!(during, one_build, "16 readers at once cost one build");
+}
+
 on_both_backends!(
     anonymous_pages_are_kept_and_carry_nothing_personal,
     logged_in_readers_get_their_own_page,
     every_change_shows_at_once,
     validators_and_encodings_work_from_memory,
     held_pages_are_served_when_the_database_fails,
+    a_cold_page_is_built_once_for_many_readers,
 );
