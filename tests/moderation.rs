@@ -7,18 +7,13 @@ mod common;
 use common::{Backend, Browser, PASSWORD, TestApp, attrs, comment_id, html, location, texts};
 use diesel::connection::SimpleConnection;
 use newsdesk::models::{Comment, Role, User};
-use newsdesk::security::passwords;
 use newsdesk::state::now;
 
 const STORY: &str = "/articles/sea-wall-repairs-row";
 
 /// A logged-in moderator or admin.
 async fn staff(app: &TestApp, name: &str, role: Role) -> Browser {
-    let hash = passwords::hash(PASSWORD).unwrap();
-    User::create(&mut app.conn(), name, name, &hash, role, now()).unwrap().unwrap();
-    let browser = app.browser();
-    assert_eq!(browser.login(name, PASSWORD).await.status(), 303);
-    browser
+    app.staff(name, role).await
 }
 
 fn status_of(app: &TestApp, id: i32) -> String {

@@ -13,7 +13,7 @@ use actix_web::web;
 use chrono::NaiveDateTime;
 use common::{Backend, Browser, PASSWORD, TestApp, TestDatabase, attrs, comment_id, html, location, texts};
 use diesel::prelude::*;
-use newsdesk::config::{Config, RateRule, RawSettings};
+use newsdesk::config::{Config, RawSettings};
 use newsdesk::db::schema::{comments, users};
 use newsdesk::db::{Database, PooledConn};
 use newsdesk::state::{AppState, now};
@@ -70,15 +70,7 @@ impl CustomApp {
     /// The demo site with rate limits that never trigger, for tests that
     /// post hundreds of comments or make dozens of accounts.
     async fn unlimited(backend: Backend) -> Option<CustomApp> {
-        CustomApp::start(backend, None, true, |config| {
-            let never = RateRule::new(0, 10_000);
-            config.limits.comment_per_user = never;
-            config.limits.login_per_account = never;
-            config.limits.login_per_ip = never;
-            config.limits.signup_per_ip = never;
-            config.limits.report_per_user = never;
-        })
-        .await
+        CustomApp::start(backend, None, true, common::unlimited).await
     }
 
     fn browser(&self) -> Browser {

@@ -12,11 +12,9 @@ use common::{Backend, Browser, PASSWORD, TestApp, attrs, comment_id, html, locat
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use newsdesk::changes::Change;
-use newsdesk::config::{Config, RateRule};
 use newsdesk::db::schema::{comments, sessions, users};
 use newsdesk::models::session::SessionRow;
 use newsdesk::models::{Role, User};
-use newsdesk::security::passwords;
 use newsdesk::security::session_store::DbSessionStore;
 use newsdesk::state::now;
 
@@ -25,23 +23,9 @@ const STORY_SLUG: &str = "sea-wall-repairs-row";
 /// A demo story days old, for closing by age.
 const OLD_STORY: &str = "/articles/sensor-buoys-for-earlier-surge-warnings";
 
-/// Rate limits that never trigger, for tests that post many comments.
-fn unlimited(config: &mut Config) {
-    let never = RateRule::new(0, 10_000);
-    config.limits.comment_per_user = never;
-    config.limits.login_per_account = never;
-    config.limits.login_per_ip = never;
-    config.limits.signup_per_ip = never;
-    config.limits.report_per_user = never;
-}
-
 /// A logged-in moderator or admin.
 async fn staff(app: &TestApp, name: &str, role: Role) -> Browser {
-    let hash = passwords::hash(PASSWORD).unwrap();
-    User::create(&mut app.conn(), name, name, &hash, role, now()).unwrap().unwrap();
-    let browser = app.browser();
-    assert_eq!(browser.login(name, PASSWORD).await.status(), 303);
-    browser
+    app.staff(name, role).await
 }
 
 async fn save_settings(admin: &Browser, fields: &[(&str, &str)]) {
@@ -163,7 +147,7 @@ async fn an_edit_passes_the_same_moderation_as_a_post(backend: Backend) {
 /// An edit racing its author's deletion or a moderator's removal never
 /// writes text into the deleted or removed comment.
 async fn an_edit_racing_a_removal_or_deletion_writes_nothing(backend: Backend) {
-    let Some(app) = TestApp::with_demo_configured(backend, unlimited).await else { return };
+    let Some(app) = TestApp::with_demo_configured(backend, common::unlimited).await else { return };
     let writer = app.reader("race_writer").await;
     let moderator = staff(&app, "race_moderator", Role::Moderator).await;
     const ROUNDS: usize = 12;

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::announce;
 use crate::changes::Change;
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::comment::{self, Comment, CommentStatus, NewComment, Placement};
 use crate::models::discussion::Discussion;
@@ -168,6 +169,16 @@ fn accepts_replies(parent: &Comment) -> bool {
     !parent.is_deleted() && !parent.is_removed() && !parent.is_held()
 }
 
+/// The author's own comment on a published story: anyone else is refused.
+fn own_comment(conn: &mut DbConn, author: &User, id: i32, now: NaiveDateTime) -> Result<(Comment, Article), AppError> {
+    let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+    if !permissions::is_author(Some(author), &comment) {
+        return Err(AppError::Forbidden);
+    }
+    let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+    Ok((comment, article))
+}
+
 /// Replaces the text of the author's comment, if they may still edit it.
 /// The new text meets the same checks as a new comment: a banned word
 /// refuses it, a suspect word or too many links hold it for review.
@@ -177,11 +188,7 @@ pub async fn edit(state: &AppState, author: &User, id: i32, raw: &str) -> Result
     let outcome = state
         .db
         .write(move |conn| {
-            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            if comment.user_id != author.id {
-                return Err(AppError::Forbidden);
-            }
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let (comment, article) = own_comment(conn, &author, id, now)?;
             let settings = SiteSettings::load(conn)?;
             let open = accepts_comments(&settings, &article, now);
             if !permissions::may_edit(Some(&author), &comment, open, now) {
@@ -222,11 +229,7 @@ pub async fn delete(state: &AppState, author: &User, id: i32) -> Result<String, 
     let (article_id, location, changed) = state
         .db
         .write(move |conn| {
-            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            if comment.user_id != author.id {
-                return Err(AppError::Forbidden);
-            }
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let (comment, article) = own_comment(conn, &author, id, now)?;
             let changed = permissions::may_delete(Some(&author), &comment) && Comment::delete_by_author(conn, id, now)?;
             let page = Discussion::page_of(conn, &comment)?;
             Ok((article.id, permalink(&article.slug, page, id), changed))

@@ -4,7 +4,7 @@
 
 use super::announce;
 use crate::changes::Change;
-use crate::db::write_transaction;
+use crate::db::{DbConn, write_transaction};
 use crate::error::AppError;
 use crate::models::moderation::{self, LogAction, LogEntry, RoleChange};
 use crate::models::session::SessionRow;
@@ -23,6 +23,24 @@ pub enum AccountChange {
     Deleted,
 }
 
+/// The account a ban or role change is for: refused outright (403) if the
+/// actor may not touch it, or `Deleted` (with its id) if its owner left.
+fn live_target(
+    conn: &mut DbConn,
+    actor: &User,
+    username: &str,
+    allowed: fn(&User, &User) -> bool,
+) -> Result<Result<User, (AccountChange, i32)>, AppError> {
+    let target = User::by_username(conn, username)?.ok_or(AppError::NotFound)?;
+    if target.deleted_at.is_some() {
+        return Ok(Err((AccountChange::Deleted, target.id)));
+    }
+    if !allowed(actor, &target) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Ok(target))
+}
+
 /// Bans an account for a while or for good, and ends its sessions at once.
 pub async fn ban(
     state: &AppState,
@@ -36,13 +54,10 @@ pub async fn ban(
         .db
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
-                if target.deleted_at.is_some() {
-                    return Ok((AccountChange::Deleted, target.id));
-                }
-                if !permissions::may_ban(&actor, &target) {
-                    return Err(AppError::Forbidden);
-                }
+                let target = match live_target(conn, &actor, &username, permissions::may_ban)? {
+                    Ok(target) => target,
+                    Err(deleted) => return Ok(deleted),
+                };
                 if moderation::protects_last_admin(conn, &target, now)? {
                     return Ok((AccountChange::LastAdmin, target.id));
                 }
@@ -116,13 +131,10 @@ pub async fn change_role(
         .db
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
-                if target.deleted_at.is_some() {
-                    return Ok((AccountChange::Deleted, target.id));
-                }
-                if !permissions::may_change_role(&actor, &target) {
-                    return Err(AppError::Forbidden);
-                }
+                let target = match live_target(conn, &actor, &username, permissions::may_change_role)? {
+                    Ok(target) => target,
+                    Err(deleted) => return Ok(deleted),
+                };
                 let outcome = match moderation::change_role(conn, &username, role, Some(actor.id), now)? {
                     RoleChange::Done => AccountChange::Done,
                     RoleChange::LastAdmin => AccountChange::LastAdmin,

@@ -505,3 +505,27 @@ pub fn routes() -> Vec<(&'static str, String)> {
     found.dedup();
     found
 }
+
+/// Rate limits that never trigger, for tests that post many comments or
+/// make many accounts.
+pub fn unlimited(config: &mut Config) {
+    let never = newsdesk::config::RateRule::new(0, 10_000);
+    config.limits.comment_per_user = never;
+    config.limits.login_per_account = never;
+    config.limits.login_per_ip = never;
+    config.limits.signup_per_ip = never;
+    config.limits.report_per_user = never;
+}
+
+impl TestApp {
+    /// A new browser logged in as a new moderator or admin.
+    pub async fn staff(&self, name: &str, role: newsdesk::models::Role) -> Browser {
+        let hash = newsdesk::security::passwords::hash(PASSWORD).expect("a hash");
+        newsdesk::models::User::create(&mut self.conn(), name, name, &hash, role, now())
+            .expect("the account is stored")
+            .expect("the name is free");
+        let browser = self.browser();
+        assert_eq!(browser.login(name, PASSWORD).await.status(), 303, "{name} logs in");
+        browser
+    }
+}
