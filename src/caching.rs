@@ -6,11 +6,14 @@
 //! and us the transfer. Nothing is kept on the server, so nothing can go
 //! stale: each request still renders the page, and the hash decides.
 //!
-//! Cache-Control says `no-cache` (store it, but ask before reusing), and
-//! `private` when the request carried a cookie or the answer sets one: such a
-//! page may show a reader's name or a form token, and a shared cache (a CDN)
-//! must never hand it to someone else. `Vary: Cookie` tells such caches that
-//! the same URL differs by visitor.
+//! Cache-Control: a page for a visitor without cookies is the same for
+//! everyone, so a shared cache (a CDN in front) may hand it out for a few
+//! seconds (`SHARED`) — a removed comment leaves its copies within those
+//! seconds — while browsers ask each time (`max-age=0`, answered by a 304).
+//! A page for a request that carried a cookie, or that sets one, may show a
+//! reader's name or a form token: `private, no-cache`, never in a shared
+//! cache. `Vary: Cookie` tells such caches that the same URL differs by
+//! visitor.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,6 +21,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use sha2::{Digest, Sha256};
+
+/// For pages the same for everyone: a shared cache may serve a copy for 3
+/// seconds and, while it fetches a new one, 2 more (5 in all); only if we
+/// fail to answer may it serve an older one, for 5 minutes.
+pub const SHARED: &str = "public, max-age=0, s-maxage=3, stale-while-revalidate=2, stale-if-error=300";
 
 pub async fn revalidate(
     request: ServiceRequest,
@@ -39,7 +47,7 @@ pub async fn revalidate(
     let policy = match headers.contains_key(header::CACHE_CONTROL) {
         true => None,
         false if personal => Some("private, no-cache"),
-        false => Some("no-cache"),
+        false => Some(SHARED),
     };
     let (request, response) = response.into_parts();
     let (mut head, body) = response.into_parts();

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod assets;
 pub mod caching;
+pub mod change_relay;
 pub mod changes;
 pub mod compression;
 pub mod config;
@@ -211,6 +212,7 @@ fn return_big_allocations() {
 pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
     return_big_allocations();
     spawn_janitor(state.clone());
+    change_relay::start(&state.clone().into_inner());
     // Database work runs on each worker's blocking threads. More threads
     // than pooled connections only wait for a connection, and each keeps
     // its own slice of the allocator's memory: 256 MB of RSS under load at

@@ -160,12 +160,26 @@ fn main() -> ExitCode {
             println!("database {} is up to date", config.database.redacted());
             ExitCode::SUCCESS
         }
-        Command::Import { dir } => run_import(&db, &dir),
+        Command::Import { dir } => told(&db, run_import(&db, &dir)),
         Command::Backup { to } => run_backup(&db, &to),
         Command::Serve => run_server(config, db, workers),
         Command::SessionKey => ExitCode::SUCCESS,
-        Command::User(command) => run_user_command(&db, command),
+        Command::User(command) => told(&db, run_user_command(&db, command)),
     }
+}
+
+/// Running servers learn that the command changed data (on PostgreSQL;
+/// on SQLite they notice by themselves). A failed command changed nothing,
+/// but telling them anyway costs only a page rebuild.
+fn told(db: &Database, code: ExitCode) -> ExitCode {
+    let sent = db
+        .conn()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| newsdesk::change_relay::tell_running_servers(&mut conn).map_err(|e| e.to_string()));
+    if let Err(error) = sent {
+        eprintln!("warning: running servers may show the old pages for up to a minute ({error})");
+    }
+    code
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -336,8 +350,10 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
     tracing::info!("newsdesk is ready: open {} in your browser", config.base_url);
     let state = web::Data::new(AppState::new(config, db));
     let result = actix_web::rt::System::new().block_on(async move {
-        let server = newsdesk::serve(state, listener, workers)?;
-        server.await
+        let server = newsdesk::serve(state.clone(), listener, workers)?;
+        let stopped = server.await;
+        state.changes.stop_relay();
+        stopped
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

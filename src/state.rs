@@ -27,8 +27,11 @@ pub struct AppState {
     pub changes: crate::changes::Changes,
     /// Whole pages for readers without a session.
     pub page_cache: Arc<crate::page_cache::PageCache>,
-    nav: RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>,
+    nav: Arc<NavSlot>,
 }
+
+/// The navigation and when it was read.
+type NavSlot = RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>;
 
 /// The current time as stored in the database (UTC, no offset).
 pub fn now() -> NaiveDateTime {
@@ -41,7 +44,17 @@ impl AppState {
         let changes = crate::changes::Changes::default();
         let forget = page_cache.clone();
         changes.listen(move |_| forget.forget_all());
-        AppState { config, db, assets: Assets::load(), changes, page_cache, nav: RwLock::new(None) }
+        // Sections change only by import, which another process runs.
+        let nav: Arc<NavSlot> = Arc::default();
+        let forget = nav.clone();
+        changes.listen(move |change| {
+            if *change == crate::changes::Change::Everything
+                && let Ok(mut slot) = forget.write()
+            {
+                *slot = None;
+            }
+        });
+        AppState { config, db, assets: Assets::load(), changes, page_cache, nav }
     }
 
     /// The navigation, from the cache when it is fresh.

@@ -193,6 +193,47 @@ async fn a_cold_page_is_built_once_for_many_readers(backend: Backend) {
     assert_eq!(during, one_build, "16 readers at once cost one build");
 }
 
+/// Pages that change with no write are dropped at that moment, not up to
+/// a minute later: an article imported under embargo appears on its
+/// section's page when the embargo lifts.
+async fn an_embargo_lifts_on_held_pages_at_its_moment(backend: Backend) {
+    use chrono::{SubsecRound, TimeDelta};
+    let Some(app) = app_with_cache(backend).await else { return };
+    let client = visitor(&app);
+    let url = app.url("/sections/local");
+    let lifts = newsdesk::state::now().trunc_subsecs(0) + TimeDelta::seconds(3);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("articles")).unwrap();
+    let headline = "Lighthouse keepers vote to end the strike";
+    std::fs::write(
+        dir.path().join("articles/keepers-vote.md"),
+        format!(
+            "+++\ntitle = \"{headline}\"\nsection = \"local\"\nauthors = [\"news-desk\"]\npublished = {}\n+++\nText.\n",
+            lifts.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    )
+    .unwrap();
+    let source = newsdesk::import::DirSource::new(dir.path());
+    let options = newsdesk::import::ImportOptions::default();
+    newsdesk::import::import(&mut app.conn(), &source, options, newsdesk::state::now()).unwrap();
+    // As the command line does after an import.
+    newsdesk::change_relay::tell_running_servers(&mut app.conn()).unwrap();
+    let mut held_before = 0;
+    loop {
+        let (how, _, page) = fetch(&client, &url).await;
+        let at = newsdesk::state::now();
+        if page.contains(headline) {
+            assert!(at >= lifts, "shown before its embargo lifted");
+            eprintln!("shown {} ms after the embargo lifted", (at - lifts).num_milliseconds());
+            break;
+        }
+        held_before += usize::from(how.as_deref() == Some("hit"));
+        assert!(at < lifts + TimeDelta::seconds(1), "not shown a second after its embargo lifted");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(held_before > 10, "the page was held meanwhile ({held_before} answers from memory)");
+}
+
 on_both_backends!(
     anonymous_pages_are_kept_and_carry_nothing_personal,
     logged_in_readers_get_their_own_page,
@@ -200,4 +241,5 @@ on_both_backends!(
     validators_and_encodings_work_from_memory,
     held_pages_are_served_when_the_database_fails,
     a_cold_page_is_built_once_for_many_readers,
+    an_embargo_lifts_on_held_pages_at_its_moment,
 );

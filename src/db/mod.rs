@@ -414,8 +414,23 @@ fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
     {
         return Err(fail(format!("directory {} does not exist", dir.display())));
     }
-    // Opening for writing (and creating) up front turns SQLite's vague
-    // "unable to open database file" into the operating system's reason.
+    // A file that exists is left to SQLite. Opening and closing it here
+    // would drop every POSIX lock this process holds on it, SQLite's
+    // included (another `Database` on the same file, as tests and a second
+    // server in one process have): a command-line run would then think it
+    // was the last user, fold the WAL in and remove it, and this process's
+    // connections would go on reading the removed one, blind to every
+    // later commit.
+    if path.exists() {
+        return match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() && !meta.permissions().readonly() => Ok(()),
+            Ok(meta) if meta.is_file() => Err(fail("the file is read-only".into())),
+            Ok(_) => Err(fail("it is not a file".into())),
+            Err(e) => Err(fail(e.to_string())),
+        };
+    }
+    // Creating it up front turns SQLite's vague "unable to open database
+    // file" into the operating system's reason.
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -263,6 +263,16 @@ impl Article {
             .load(conn)
     }
 
+    /// The first publication moment after `after`, if any: with `after`
+    /// shifted back by a window, when the first article still inside that
+    /// window leaves it.
+    pub fn first_published_after(conn: &mut DbConn, after: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
+        articles::table
+            .filter(articles::published_at.gt(after))
+            .select(diesel::dsl::min(articles::published_at))
+            .first(conn)
+    }
+
     /// Opens or closes an article's discussion.
     pub fn set_comments_open(conn: &mut DbConn, id: i32, open: bool) -> QueryResult<()> {
         diesel::update(articles::table.find(id)).set(articles::comments_open.eq(open)).execute(conn).map(|_| ())

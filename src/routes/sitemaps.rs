@@ -12,7 +12,7 @@ use crate::state::{AppState, now};
 use crate::views::discovery::{NewsSitemap, NewsUrl, SitemapIndex, SitemapUrl, UrlSet, rfc3339};
 
 /// The news sitemap holds what was published in the last two days.
-const NEWS_WINDOW: TimeDelta = TimeDelta::hours(48);
+pub const NEWS_WINDOW: TimeDelta = TimeDelta::hours(48);
 
 fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok()

@@ -182,6 +182,30 @@ impl TestApp {
         tweak(&mut config);
         let db = Database::open(&config.database, config.pool_size).expect("test database opens");
         setup(&mut db.conn().expect("a connection"));
+        Some(TestApp::launch(config, db, listener, address, backend, database))
+    }
+
+    /// Another server on this app's database with the same settings, as a
+    /// second instance behind a load balancer would be. Drop it before this one.
+    pub fn second_instance(&self) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let mut config = self.state.config.clone();
+        config.base_url = address.clone();
+        let db = Database::open(&config.database, config.pool_size).expect("the shared database opens");
+        // The first instance owns the database and removes it.
+        let database = TestDatabase { url: self.database.url.clone(), _dir: None, postgres_name: None };
+        TestApp::launch(config, db, listener, address, self.backend, database)
+    }
+
+    fn launch(
+        config: Config,
+        db: Database,
+        listener: TcpListener,
+        address: String,
+        backend: Backend,
+        database: TestDatabase,
+    ) -> TestApp {
         let state = web::Data::new(AppState::new(config, db));
         let server = newsdesk::serve(state.clone(), listener, Some(1)).expect("server starts");
         let handle = server.handle();
@@ -191,7 +215,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        Some(TestApp { address, client, state, backend, server: handle, database })
+        TestApp { address, client, state, backend, server: handle, database }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -225,6 +249,7 @@ impl Drop for TestApp {
         // when the process ends.
         let stopping = self.server.stop(false);
         actix_web::rt::spawn(stopping);
+        self.state.changes.stop_relay();
     }
 }
 
