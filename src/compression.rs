@@ -104,6 +104,65 @@ pub fn compress(input: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// A piece of a page compressed on its own (raw deflate, ending on a
+/// byte boundary with no reference to what came before), so pieces packed
+/// apart can be joined into one gzip member without compressing them again:
+/// pages for logged-in readers are the same large shared pieces around a
+/// few small ones of their own (`reader_pages`).
+pub struct Packed {
+    deflated: Vec<u8>,
+    crc: Crc,
+}
+
+impl Packed {
+    pub fn new(plain: &[u8]) -> Result<Packed, String> {
+        let mut deflated = Vec::with_capacity(plain.len() / 4 + 64);
+        DEFLATE.with(|cell| -> Result<(), String> {
+            let mut deflate = cell.borrow_mut();
+            deflate.reset();
+            let mut consumed = 0;
+            loop {
+                let before = deflate.total_in();
+                // A full flush: byte-aligned, and the next piece may not
+                // refer back into this one.
+                deflate
+                    .compress_vec(&plain[consumed..], &mut deflated, FlushCompress::Full)
+                    .map_err(|e| e.to_string())?;
+                consumed += (deflate.total_in() - before) as usize;
+                // Room left over means the flush is complete.
+                if consumed == plain.len() && deflated.len() < deflated.capacity() {
+                    return Ok(());
+                }
+                deflated.reserve(deflated.capacity().max(4096));
+            }
+        })?;
+        let mut crc = Crc::new();
+        crc.update(plain);
+        Ok(Packed { deflated, crc })
+    }
+
+    /// Bytes held.
+    pub fn size(&self) -> usize {
+        self.deflated.len()
+    }
+}
+
+/// One gzip member (RFC 1952) holding the pieces' text one after another.
+pub fn join(pieces: &[&Packed]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pieces.iter().map(|p| p.deflated.len()).sum::<usize>() + 32);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    let mut crc = Crc::new();
+    for piece in pieces {
+        out.extend_from_slice(&piece.deflated);
+        crc.combine(&piece.crc);
+    }
+    // An empty last block (fixed codes): the stream ends here.
+    out.extend_from_slice(&[0x03, 0x00]);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;
@@ -123,6 +182,25 @@ mod tests {
         let mut empty = Vec::new();
         flate2::read::GzDecoder::new(&compress(b"").unwrap()[..]).read_to_end(&mut empty).unwrap();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn pieces_packed_apart_join_into_one_member() {
+        let parts = [
+            "<header>".repeat(500),
+            String::new(),
+            "<p>Reader's own part</p>".into(),
+            "<footer>the rest of the page</footer>\n".repeat(4000),
+        ];
+        let packed: Vec<Packed> = parts.iter().map(|p| Packed::new(p.as_bytes()).unwrap()).collect();
+        let joined = join(&packed.iter().collect::<Vec<_>>());
+        let mut unpacked = String::new();
+        flate2::read::GzDecoder::new(&joined[..]).read_to_string(&mut unpacked).unwrap();
+        assert_eq!(unpacked, parts.concat());
+        assert!(joined.len() < parts.concat().len() / 10);
+        let mut nothing = Vec::new();
+        flate2::read::GzDecoder::new(&join(&[])[..]).read_to_end(&mut nothing).unwrap();
+        assert!(nothing.is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod import;
 pub mod models;
 pub mod page_cache;
 pub mod permissions;
+pub mod reader_pages;
 pub mod routes;
 pub mod security;
 pub mod state;

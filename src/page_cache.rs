@@ -53,7 +53,8 @@ const LARGEST_ENTRY: usize = 1024 * 1024;
 
 /// The response header that says how the answer was made: `hit` (from
 /// memory), `stale` (from memory while another request rebuilds it),
-/// `miss` (built now and kept). Answers that cannot be kept have none.
+/// `miss` (built now and kept); `assembled` for a logged-in reader's page
+/// made from a shared copy (`reader_pages`). Other answers have none.
 pub const STATUS_HEADER: &str = "x-newsdesk-cache";
 
 /// An answer as kept.
@@ -115,6 +116,12 @@ impl PageCache {
     /// Every entry is stale from now on (a change was committed).
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The count of committed changes seen: a copy built under an older
+    /// count is stale.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Bytes held now.
@@ -220,7 +227,7 @@ fn kept_path(path: &str) -> bool {
 
 /// The key: the path and the parameters that change these pages, in a
 /// fixed order; any other parameter (a tracking tag) is the same page.
-fn key_of(path: &str, query: &str) -> String {
+pub fn key_of(path: &str, query: &str) -> String {
     let mut key = path.to_string();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     for wanted in ["page", "sort", "q"] {

@@ -27,7 +27,9 @@ pub struct AppState {
     pub changes: crate::changes::Changes,
     /// Whole pages for readers without a session.
     pub page_cache: Arc<crate::page_cache::PageCache>,
-    nav: Arc<NavSlot>,
+    /// Shared copies logged-in readers' article pages are assembled from.
+    pub reader_pages: crate::reader_pages::ReaderPages,
+    nav: NavSlot,
 }
 
 /// The navigation and when it was read.
@@ -40,21 +42,15 @@ pub fn now() -> NaiveDateTime {
 
 impl AppState {
     pub fn new(config: Config, db: Database) -> AppState {
-        let page_cache = Arc::new(crate::page_cache::PageCache::new(config.page_cache_bytes));
+        // A quarter of the memory for logged-in readers' shared copies.
+        let for_readers = config.page_cache_bytes / 4;
+        let page_cache = Arc::new(crate::page_cache::PageCache::new(config.page_cache_bytes - for_readers));
+        let reader_pages = crate::reader_pages::ReaderPages::new(for_readers);
         let changes = crate::changes::Changes::default();
         let forget = page_cache.clone();
         changes.listen(move |_| forget.forget_all());
-        // Sections change only by import, which another process runs.
-        let nav: Arc<NavSlot> = Arc::default();
-        let forget = nav.clone();
-        changes.listen(move |change| {
-            if *change == crate::changes::Change::Everything
-                && let Ok(mut slot) = forget.write()
-            {
-                *slot = None;
-            }
-        });
-        AppState { config, db, assets: Assets::load(), changes, page_cache, nav }
+        let nav = NavSlot::default();
+        AppState { config, db, assets: Assets::load(), changes, page_cache, reader_pages, nav }
     }
 
     /// The navigation, from the cache when it is fresh.
@@ -112,16 +108,12 @@ impl AppState {
             nav,
             current: current.to_string(),
             year: Utc::now().year(),
-            viewer: user.map(|u| ViewerView {
-                display_name: u.display_name.clone(),
-                username: u.username.clone(),
-                is_staff: crate::permissions::may_moderate(u),
-                unseen_replies: viewer.map_or(0, |v| v.unseen_replies),
-            }),
+            viewer: user.map(|u| ViewerView::of(u, viewer.map_or(0, |v| v.unseen_replies))),
             csrf: viewer.map(Viewer::existing_csrf_token).unwrap_or_default(),
             login_url: login_url(path),
             feeds: FeedLink::pair(&self.config.site_name, "/feed"),
             social: SocialMeta { og_type: "website", ..SocialMeta::default() },
+            splice: String::new(),
         }
     }
 

@@ -425,7 +425,8 @@ fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
         return match std::fs::metadata(path) {
             Ok(meta) if meta.is_file() && !meta.permissions().readonly() => Ok(()),
             Ok(meta) if meta.is_file() => Err(fail("the file is read-only".into())),
-            Ok(_) => Err(fail("it is not a file".into())),
+            Ok(meta) if meta.is_dir() => Err(fail("it is a directory, not a database file".into())),
+            Ok(_) => Err(fail("it is not a regular file".into())),
             Err(e) => Err(fail(e.to_string())),
         };
     }

@@ -122,6 +122,18 @@ impl Comment {
         self.status == Held
     }
 
+    /// Readers with a comment held for review under an article (through
+    /// the status index: the queue of held comments is short).
+    pub fn held_authors(conn: &mut DbConn, article_id: i32) -> QueryResult<std::collections::HashSet<i32>> {
+        let ids: Vec<i32> = comments::table
+            .filter(comments::status.eq(Held.as_str()))
+            .filter(comments::article_id.eq(article_id))
+            .select(comments::user_id)
+            .distinct()
+            .load(conn)?;
+        Ok(ids.into_iter().collect())
+    }
+
     pub fn by_id(conn: &mut DbConn, id: i32) -> QueryResult<Option<Comment>> {
         comments::table.find(id).select(Comment::as_select()).first(conn).optional()
     }

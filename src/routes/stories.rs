@@ -1,14 +1,17 @@
 //! The home page and article pages (with their discussion).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
 use crate::models::discussion::{self, Discussion, Sort};
 use crate::models::settings::SiteSettings;
-use crate::models::{Article, ArticleCard, Author, Tag};
+use crate::models::{Article, ArticleCard, Author, Comment, Tag, User};
+use crate::reader_pages;
 use crate::security::identity::Viewer;
 use crate::security::session_data::SessionData;
 use crate::state::{AppState, now};
@@ -57,7 +60,7 @@ pub async fn home(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResp
     render(&HomePage { chrome, lead, secondary, latest, most_discussed, sections })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct ArticleQuery {
     pub page: Option<String>,
     pub sort: Option<String>,
@@ -73,11 +76,52 @@ pub async fn article_page(
     form: Option<CommentForm>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let (page, _) = article_view(state, viewer, slug, query, form, &Audience::Viewer).await?;
+    render_with_status(status, &page)
+}
+
+/// Whom an article page is built for.
+pub enum Audience<'a> {
+    /// The viewer: the whole page is theirs.
+    Viewer,
+    /// The shared copy logged-in readers' pages are assembled from
+    /// (`reader_pages`): the comments as `user` may act on them, and the
+    /// account links and comment form between `marker`s, with no token,
+    /// name or draft in them (each reader's own go there).
+    Shared { user: &'a User, marker: &'a str },
+}
+
+/// What the shared copy of an article page was built from.
+pub struct SharedFacts {
+    pub article_id: i32,
+    /// Where the comment form posts (none when the discussion is closed).
+    pub form_action: Option<String>,
+    /// Readers with a comment on this page (whose own links differ).
+    pub commenters: HashSet<i32>,
+    /// Readers with a comment held for review in this discussion (which
+    /// only they see).
+    pub held_authors: HashSet<i32>,
+}
+
+pub async fn article_view(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: String,
+    query: ArticleQuery,
+    form: Option<CommentForm>,
+    audience: &Audience<'_>,
+) -> Result<(ArticlePage, SharedFacts), AppError> {
     let now = now();
     let sort = Sort::parse(query.sort.as_deref());
     let page = page_number(query.page.as_deref())?;
-    let viewer_id = viewer.user_id();
-    let (article, section, authors, tags, discussion, settings) = state
+    let (acting, shared) = match audience {
+        Audience::Viewer => (viewer.user.as_ref(), None),
+        Audience::Shared { user, marker } => (Some(*user), Some(*marker)),
+    };
+    // The shared copy holds no one's held comments: their authors get a page of their own.
+    let is_shared = shared.is_some();
+    let viewer_id = if is_shared { None } else { viewer.user_id() };
+    let (article, section, authors, tags, discussion, settings, held_authors) = state
         .db
         .run(move |conn| {
             let (article, section, figures) =
@@ -87,11 +131,17 @@ pub async fn article_page(
             let tags = Tag::for_article(conn, article.id)?;
             let discussion =
                 Discussion::page(conn, article.id, figures, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
-            Ok((article, section, authors, tags, discussion, settings))
+            let held_authors = if is_shared { Comment::held_authors(conn, article.id)? } else { HashSet::new() };
+            Ok((article, section, authors, tags, discussion, settings, held_authors))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
     let mut chrome = state.page_chrome(viewer, &article.headline, &article.dek, &path, &section.slug).await?;
+    if let Some(marker) = shared {
+        chrome.viewer = None;
+        chrome.csrf = String::new();
+        chrome.splice = marker.to_string();
+    }
     chrome.feeds.push(FeedLink {
         title: format!("Comments on “{}” (Atom)", article.headline),
         url: format!("{path}/comments.atom"),
@@ -126,20 +176,30 @@ pub async fn article_page(
     };
     let open = settings.accepts_comments(article.comments_open, article.published_at, now);
     let sort_base = if sort == Sort::Newest { format!("{path}?sort=newest") } else { path.clone() };
-    let form = match (form, &viewer.user) {
+    let form_action = format!("{path}/comments");
+    let form = match (form, acting) {
         (Some(form), _) => Some(form),
+        (None, Some(_)) if open && shared.is_some() => {
+            Some(CommentForm { action: form_action.clone(), ..CommentForm::default() })
+        }
         (None, Some(_)) if open => Some(CommentForm {
-            action: format!("{path}/comments"),
+            action: form_action.clone(),
             body: SessionData(&viewer.session).draft(article.id).unwrap_or_default(),
             csrf: viewer.csrf_token(),
             ..CommentForm::default()
         }),
         _ => None,
     };
+    let facts = SharedFacts {
+        article_id: article.id,
+        form_action: form.as_ref().map(|_| form_action),
+        commenters: discussion.top_level.iter().chain(&discussion.replies).map(|e| e.comment.user_id).collect(),
+        held_authors,
+    };
     let discussion = DiscussionView {
         total: discussion.total,
-        featured: discussion.featured.iter().map(|e| CommentView::new(e, viewer.user.as_ref(), false, now)).collect(),
-        threads: threads(&discussion, viewer.user.as_ref(), open, now),
+        featured: discussion.featured.iter().map(|e| CommentView::new(e, acting, false, now)).collect(),
+        threads: threads(&discussion, acting, open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Earlier comments", "Later comments"),
@@ -156,7 +216,7 @@ pub async fn article_page(
             "/signup?next={}",
             url::form_urlencoded::byte_serialize(format!("{path}#comments").as_bytes()).collect::<String>()
         ),
-        csrf: viewer.existing_csrf_token(),
+        csrf: if shared.is_some() { String::new() } else { viewer.existing_csrf_token() },
     };
     let view = ArticleView {
         headline: article.headline,
@@ -176,7 +236,7 @@ pub async fn article_page(
         tags: tags.into_iter().map(|t| TagView { url: format!("/tags/{}", t.slug), name: t.name }).collect(),
         comments_open: open,
     };
-    render_with_status(status, &ArticlePage { chrome, article: view, discussion })
+    Ok((ArticlePage { chrome, article: view, discussion }, facts))
 }
 
 #[get("/articles/{slug}")]
@@ -185,6 +245,13 @@ pub async fn show_article(
     viewer: Viewer,
     slug: web::Path<String>,
     query: web::Query<ArticleQuery>,
+    request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    // Logged-in readers: the shared copy with their own parts set in.
+    if let Some(user) = &viewer.user
+        && let Some(page) = reader_pages::answer(&state, &viewer, user, &request, &slug, &query).await?
+    {
+        return Ok(page);
+    }
     article_page(&state, &viewer, slug.into_inner(), query.into_inner(), None, StatusCode::OK).await
 }

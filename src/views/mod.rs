@@ -48,6 +48,10 @@ pub struct Chrome {
     pub feeds: Vec<discovery::FeedLink>,
     /// Social card and structured data.
     pub social: discovery::SocialMeta,
+    /// Empty, except on the shared copy logged-in readers' pages are
+    /// assembled from (`reader_pages`): written before and after each part
+    /// that is the reader's own (the account links, the comment form).
+    pub splice: String,
 }
 
 /// The logged-in reader as the header shows them.
@@ -58,6 +62,38 @@ pub struct ViewerView {
     pub is_staff: bool,
     /// New replies to their comments, for the header's "Replies" link.
     pub unseen_replies: i64,
+}
+
+impl ViewerView {
+    pub fn of(user: &crate::models::User, unseen_replies: i64) -> ViewerView {
+        ViewerView {
+            display_name: user.display_name.clone(),
+            username: user.username.clone(),
+            is_staff: crate::permissions::may_moderate(user),
+            unseen_replies,
+        }
+    }
+}
+
+/// What the header's account links need (the `chrome` of the partial).
+pub struct AccountBarView {
+    pub viewer: Option<ViewerView>,
+    pub csrf: String,
+    pub login_url: String,
+}
+
+/// The header's account links alone, for a page assembled per reader.
+#[derive(askama::Template)]
+#[template(path = "partials/account_bar.html", whitespace = "minimize")]
+pub struct AccountBarPart {
+    pub chrome: AccountBarView,
+}
+
+/// The comment form alone, for a page assembled per reader.
+#[derive(askama::Template)]
+#[template(path = "partials/comment_form.html", whitespace = "minimize")]
+pub struct CommentFormPart {
+    pub form: discussion::CommentForm,
 }
 
 /// `base?next=…` that comes back to `next` (plain `base` for the home page).

@@ -188,10 +188,16 @@ impl TestApp {
     /// Another server on this app's database with the same settings, as a
     /// second instance behind a load balancer would be. Drop it before this one.
     pub fn second_instance(&self) -> TestApp {
+        self.second_instance_with(|_| {})
+    }
+
+    /// The same with some settings changed.
+    pub fn second_instance_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let mut config = self.state.config.clone();
         config.base_url = address.clone();
+        tweak(&mut config);
         let db = Database::open(&config.database, config.pool_size).expect("the shared database opens");
         // The first instance owns the database and removes it.
         let database = TestDatabase { url: self.database.url.clone(), _dir: None, postgres_name: None };
