@@ -13,13 +13,17 @@ pub enum Change {
     Discussion { article_id: i32 },
     /// An article itself (open or closed for comments).
     Article { article_id: i32 },
-    /// An account: its name and badge beside every comment it wrote, and
-    /// whether it may act (a ban, a role, a deletion, a new password).
+    /// An account: its name and badge beside every comment it wrote,
+    /// whether it may act (a ban, a role, a deletion, a new password), and
+    /// its count of new replies (someone answered them).
     Account { user_id: i32 },
     /// The site settings (word lists, links, closing by age).
     Settings,
     /// The public moderation page (removals and bans).
     ModerationLog,
+    /// A session ended (a log-out): its row id, a hash of the cookie's key.
+    /// No page shows it; only copies of the session go.
+    SessionEnded { id: String },
     /// Anything at all: another process changed data without saying what
     /// (`newsdesk import`, `newsdesk user`, another instance on the same
     /// SQLite file), or changes may have been missed (a lost connection).
@@ -35,6 +39,7 @@ impl Change {
             Change::Account { user_id } => format!("account:{user_id}"),
             Change::Settings => "settings".into(),
             Change::ModerationLog => "moderation-log".into(),
+            Change::SessionEnded { id } => format!("session:{id}"),
             Change::Everything => "*".into(),
         }
     }
@@ -47,6 +52,9 @@ impl Change {
             Some(("discussion", value)) => id(value).map(|article_id| Change::Discussion { article_id }),
             Some(("article", value)) => id(value).map(|article_id| Change::Article { article_id }),
             Some(("account", value)) => id(value).map(|user_id| Change::Account { user_id }),
+            Some(("session", value)) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(Change::SessionEnded { id: value.to_string() })
+            }
             _ => match text {
                 "settings" => Some(Change::Settings),
                 "moderation-log" => Some(Change::ModerationLog),
@@ -147,11 +155,12 @@ mod tests {
             Change::Account { user_id: 9 },
             Change::Settings,
             Change::ModerationLog,
+            Change::SessionEnded { id: "0af3".into() },
             Change::Everything,
         ] {
             assert_eq!(Change::from_wire(&change.to_wire()), change);
         }
-        for unknown in ["", "discussion:", "discussion:x", "poll:3", "something new"] {
+        for unknown in ["", "discussion:", "discussion:x", "poll:3", "something new", "session:", "session:a b"] {
             assert_eq!(Change::from_wire(unknown), Change::Everything, "{unknown:?}");
         }
     }

@@ -55,13 +55,41 @@ pub async fn gzip(
 
 /// Whether the client takes gzip: `gzip`, `x-gzip` or `*` without `q=0`.
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    accepts(headers, |coding| {
+        coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") || coding == "*"
+    })
+}
+
+/// Whether the client names brotli (`br`) without `q=0`; `*` is not
+/// taken to mean it (gzip is what every client decodes).
+pub fn accepts_brotli(headers: &HeaderMap) -> bool {
+    accepts(headers, |coding| coding.eq_ignore_ascii_case("br"))
+}
+
+fn accepts(headers: &HeaderMap, wanted: impl Fn(&str) -> bool) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or("").trim();
         let refused = parts
             .any(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
-        !refused && (coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") || coding == "*")
+        !refused && wanted(coding)
     })
+}
+
+/// Brotli's quality: 5 packs our pages a fifth smaller than gzip's level 1
+/// at a few milliseconds for a long article, paid once per kept page.
+const BROTLI_QUALITY: u32 = 5;
+/// Its window: 4 MB, more than any page.
+const BROTLI_WINDOW: u32 = 22;
+
+/// A whole brotli stream holding `input`.
+pub fn brotli(input: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut writer =
+        brotli::CompressorWriter::new(Vec::with_capacity(input.len() / 5 + 64), 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+    writer.write_all(input).map_err(|e| e.to_string())?;
+    writer.flush().map_err(|e| e.to_string())?;
+    Ok(writer.into_inner())
 }
 
 pub fn is_compressible(content_type: &str) -> bool {
@@ -185,6 +213,16 @@ mod tests {
     }
 
     #[test]
+    fn brotli_streams_decode_to_the_input() {
+        let page = "<p>The ferry keeps winter hours.</p>\n".repeat(2000);
+        let packed = brotli(page.as_bytes()).unwrap();
+        assert!(packed.len() < page.len() / 20);
+        let mut unpacked = String::new();
+        ::brotli::Decompressor::new(&packed[..], 4096).read_to_string(&mut unpacked).unwrap();
+        assert_eq!(unpacked, page);
+    }
+
+    #[test]
     fn pieces_packed_apart_join_into_one_member() {
         let parts = [
             "<header>".repeat(500),
@@ -215,6 +253,13 @@ mod tests {
         assert!(with("*"));
         assert!(!with("gzip;q=0"));
         assert!(!with("br"));
+        let brotli = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            accepts_brotli(&headers)
+        };
+        assert!(brotli("gzip, deflate, br, zstd") && brotli("BR;q=0.5"));
+        assert!(!brotli("br;q=0") && !brotli("*") && !brotli("gzip"));
         assert!(!with("identity"));
         assert!(!accepts_gzip(&HeaderMap::new()));
         assert!(is_compressible("text/html; charset=utf-8"));

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod assets;
+pub mod brief;
 pub mod caching;
 pub mod change_relay;
 pub mod changes;
@@ -121,7 +122,8 @@ pub fn app(
 /// lives in our database, where it can be revoked.
 fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
     let config = &state.config;
-    let store = DbSessionStore::new(state.db.clone(), config.session_lifetime);
+    let store = DbSessionStore::new(state.db.clone(), config.session_lifetime)
+        .held_in(state.sessions.clone(), state.changes.clone());
     let secure = !config.local_http;
     let name = crate::security::session_store::cookie_name(config);
     let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);

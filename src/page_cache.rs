@@ -22,8 +22,9 @@
 //! held from before is sent instead of the error, marked `stale`.
 //!
 //! The memory is bounded (`page_cache_bytes`): the least recently used
-//! entries go first. Bodies worth compressing are kept only gzipped, and
-//! unpacked for the rare client that does not take gzip.
+//! entries go first. Bodies worth compressing are kept gzipped and in
+//! brotli, compressed once; the rare client that takes neither gets the
+//! gzip unpacked.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -64,12 +65,17 @@ struct Stored {
     body: Bytes,
     /// Whether `body` is gzip (the Content-Encoding it is sent with).
     gzipped: bool,
+    /// The same page in brotli, when it is worth compressing.
+    brotli: Option<Bytes>,
     etag: Option<String>,
 }
 
 impl Stored {
     fn size(&self) -> usize {
-        self.body.len() + self.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 32).sum::<usize>() + 128
+        self.body.len()
+            + self.brotli.as_ref().map_or(0, Bytes::len)
+            + self.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 32).sum::<usize>()
+            + 128
     }
 }
 
@@ -252,17 +258,20 @@ pub async fn serve(
     };
     let cookie_name = crate::security::session_store::cookie_name(&state.config);
     let anonymous = request.cookie(cookie_name).is_none();
-    if request.method() != Method::GET || !anonymous || !kept_path(request.path()) {
+    if request.method() != Method::GET || !anonymous || !kept_path(request.path()) || state.page_cache.budget == 0 {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     }
     let key = key_of(request.path(), request.query_string());
-    let accepts_gzip = crate::compression::accepts_gzip(request.headers());
+    let takes = Encodings {
+        gzip: crate::compression::accepts_gzip(request.headers()),
+        brotli: crate::compression::accepts_brotli(request.headers()),
+    };
     let held = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let cache = &state.page_cache;
     let generation = loop {
         match cache.lookup(&key) {
             Lookup::Use(stored, how) => {
-                let response = answer(&stored, accepts_gzip, held.as_deref(), how)?;
+                let response = answer(&stored, takes, held.as_deref(), how)?;
                 return Ok(request.into_response(response));
             }
             Lookup::Build(generation) => break generation,
@@ -295,7 +304,7 @@ pub async fn serve(
             && let Some(stored) = cache.last_copy(&key)
         {
             let (request, _) = response.into_parts();
-            return Ok(ServiceResponse::new(request, answer(&stored, accepts_gzip, held.as_deref(), "stale")?));
+            return Ok(ServiceResponse::new(request, answer(&stored, takes, held.as_deref(), "stale")?));
         }
         return Ok(response);
     }
@@ -309,6 +318,12 @@ pub async fn serve(
         .and_then(|v| v.to_str().ok())
         .is_some_and(crate::compression::is_compressible)
         && plain.len() >= crate::compression::MIN_BYTES;
+    let brotli = match compressible {
+        true => {
+            Some(Bytes::from(crate::compression::brotli(&plain).map_err(actix_web::error::ErrorInternalServerError)?))
+        }
+        false => None,
+    };
     let body = match compressible {
         true => Bytes::from(crate::compression::compress(&plain).map_err(actix_web::error::ErrorInternalServerError)?),
         false => plain,
@@ -318,22 +333,25 @@ pub async fn serve(
         headers: head.headers().iter().filter(|(n, _)| !per_sending(n)).map(|(n, v)| (n.clone(), v.clone())).collect(),
         body,
         gzipped: compressible,
+        brotli,
         etag: head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
-    let response = answer(&stored, accepts_gzip, held.as_deref(), "miss")?;
+    let response = answer(&stored, takes, held.as_deref(), "miss")?;
     cache.keep(key, stored, generation);
     drop(building);
     Ok(ServiceResponse::new(request, response))
 }
 
+/// The encodings a reader takes.
+#[derive(Clone, Copy)]
+struct Encodings {
+    gzip: bool,
+    brotli: bool,
+}
+
 /// The kept answer for one reader: 304 when they hold it already, else the
-/// body in the encoding they take.
-fn answer(
-    stored: &Stored,
-    accepts_gzip: bool,
-    held: Option<&str>,
-    how: &'static str,
-) -> actix_web::Result<HttpResponse> {
+/// body in the encoding they take (brotli before gzip: smaller).
+fn answer(stored: &Stored, takes: Encodings, held: Option<&str>, how: &'static str) -> actix_web::Result<HttpResponse> {
     let unchanged = matches!((held, &stored.etag), (Some(list), Some(tag)) if crate::caching::matches(list, tag));
     let mut response = HttpResponse::build(if unchanged { StatusCode::NOT_MODIFIED } else { stored.status });
     for (name, value) in &stored.headers {
@@ -343,10 +361,14 @@ fn answer(
     if unchanged {
         return Ok(response.finish());
     }
+    if let Some(brotli) = stored.brotli.as_ref().filter(|_| takes.brotli) {
+        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
+        return Ok(response.body(brotli.clone()));
+    }
     if !stored.gzipped {
         return Ok(response.body(stored.body.clone()));
     }
-    if accepts_gzip {
+    if takes.gzip {
         response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
         return Ok(response.body(stored.body.clone()));
     }
@@ -388,6 +410,7 @@ mod tests {
             headers: Vec::new(),
             body: Bytes::from(text.to_string()),
             gzipped: false,
+            brotli: None,
             etag: None,
         }
     }

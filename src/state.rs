@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDateTime, Utc};
 
 use crate::assets::Assets;
+use crate::brief::Brief;
+use crate::changes::Change;
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::Section;
 use crate::security::identity::Viewer;
+use crate::security::session_data::user_in;
 use crate::views::discovery::{FeedLink, SocialMeta};
 use crate::views::{Chrome, NavItem, ViewerView, login_url};
 
@@ -24,13 +27,20 @@ pub struct AppState {
     pub db: Database,
     pub assets: Assets,
     /// What committed changes touched, for whatever keeps copies of pages.
-    pub changes: crate::changes::Changes,
+    pub changes: Arc<crate::changes::Changes>,
     /// Whole pages for readers without a session.
     pub page_cache: Arc<crate::page_cache::PageCache>,
     /// Shared copies logged-in readers' article pages are assembled from.
     pub reader_pages: crate::reader_pages::ReaderPages,
+    /// Session states by row id, held under a second (`brief`).
+    pub sessions: Arc<Sessions>,
+    /// Accounts by id, held under a second.
+    pub accounts: Arc<Brief<i32, crate::models::User>>,
     nav: NavSlot,
 }
+
+/// Session states by row id.
+pub type Sessions = Brief<String, std::collections::HashMap<String, String>>;
 
 /// The navigation and when it was read.
 type NavSlot = RwLock<Option<(Instant, Arc<Vec<NavItem>>)>>;
@@ -46,11 +56,33 @@ impl AppState {
         let for_readers = config.page_cache_bytes / 4;
         let page_cache = Arc::new(crate::page_cache::PageCache::new(config.page_cache_bytes - for_readers));
         let reader_pages = crate::reader_pages::ReaderPages::new(for_readers);
-        let changes = crate::changes::Changes::default();
+        let changes = Arc::new(crate::changes::Changes::default());
         let forget = page_cache.clone();
-        changes.listen(move |_| forget.forget_all());
+        changes.listen(move |change| {
+            if !matches!(change, Change::SessionEnded { .. }) {
+                forget.forget_all();
+            }
+        });
+        let held = config.page_cache_bytes > 0;
+        let sessions: Arc<Sessions> = Arc::new(Brief::new(held));
+        let accounts: Arc<Brief<i32, crate::models::User>> = Arc::new(Brief::new(held));
+        let (forget_sessions, forget_accounts) = (sessions.clone(), accounts.clone());
+        changes.listen(move |change| match change {
+            // A ban, a role, a new password, a deletion: the account and
+            // every session of it are read again.
+            Change::Account { user_id } => {
+                forget_accounts.remove(user_id);
+                forget_sessions.retain(|state| user_in(state) != Some(*user_id));
+            }
+            Change::SessionEnded { id } => forget_sessions.remove(id),
+            Change::Everything => {
+                forget_accounts.clear();
+                forget_sessions.clear();
+            }
+            _ => {}
+        });
         let nav = NavSlot::default();
-        AppState { config, db, assets: Assets::load(), changes, page_cache, reader_pages, nav }
+        AppState { config, db, assets: Assets::load(), changes, page_cache, reader_pages, sessions, accounts, nav }
     }
 
     /// The navigation, from the cache when it is fresh.

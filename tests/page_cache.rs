@@ -124,7 +124,7 @@ async fn every_change_shows_at_once(backend: Backend) {
 }
 
 /// A kept page still answers 304 to the validator it was sent with, and
-/// comes gzipped or plain as the reader asks.
+/// comes in brotli, gzipped or plain as the reader asks.
 async fn validators_and_encodings_work_from_memory(backend: Backend) {
     let Some(app) = app_with_cache(backend).await else { return };
     let client = visitor(&app);
@@ -143,6 +143,16 @@ async fn validators_and_encodings_work_from_memory(backend: Backend) {
     let mut unpacked = String::new();
     flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut unpacked).unwrap();
     assert_eq!(unpacked, plain, "the gzip body is the same page");
+
+    let smaller = client.get(&url).header("Accept-Encoding", "gzip, deflate, br").send().await.unwrap();
+    assert_eq!(how(&smaller).as_deref(), Some("hit"));
+    assert_eq!(smaller.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("br"));
+    assert_eq!(smaller.headers().get("etag"), Some(&etag), "one page, one validator, whatever the encoding");
+    let brotli = smaller.bytes().await.unwrap();
+    assert!(brotli.len() < bytes.len(), "brotli ({}) smaller than gzip ({})", brotli.len(), bytes.len());
+    let mut unpacked = String::new();
+    brotli::Decompressor::new(&brotli[..], 4096).read_to_string(&mut unpacked).unwrap();
+    assert_eq!(unpacked, plain, "the brotli body is the same page");
 }
 
 /// With the database unusable, readers without a session get the pages

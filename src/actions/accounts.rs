@@ -136,5 +136,10 @@ pub async fn delete_account(state: &AppState, user: &User, password: String) -> 
 /// Marks every reply to the reader as read.
 pub async fn mark_replies_seen(state: &AppState, user: &User) -> Result<(), AppError> {
     let (id, now) = (user.id, now());
-    state.db.run(move |conn| Ok(replies::mark_seen(conn, id, now)?)).await
+    state.db.run(move |conn| Ok(replies::mark_seen(conn, id, now)?)).await?;
+    // Only the header's count changes, and only for them: no page is stale,
+    // but the account held in memory is (other instances read it again
+    // within a second).
+    state.accounts.remove(&id);
+    Ok(())
 }

@@ -95,6 +95,8 @@ pub fn permalink(slug: &str, page: i64, comment_id: i32) -> String {
 pub struct Posted {
     pub article_id: i32,
     pub location: String,
+    /// The author of the comment answered, whose count of new replies moved.
+    pub answered: Option<i32>,
 }
 
 /// Posts a comment or a reply. On the writer, in one transaction from the
@@ -126,11 +128,11 @@ pub async fn post(
             if hold_reason.is_none() && settings.hold_first_comment && !Comment::has_published(conn, author_id)? {
                 hold_reason = Some("first comment of a new account".into());
             }
-            let placement = match parent_id {
-                None => Placement::TOP_LEVEL,
+            let (placement, answered) = match parent_id {
+                None => (Placement::TOP_LEVEL, None),
                 Some(id) => match Comment::by_id(conn, id)? {
                     Some(parent) if parent.article_id == article.id && accepts_replies(&parent) => {
-                        Placement::reply_to(&parent)
+                        (Placement::reply_to(&parent), Some(parent.user_id).filter(|&user| user != author_id))
                     }
                     _ => return Ok(Err(Refusal::ParentGone)),
                 },
@@ -151,14 +153,15 @@ pub async fn post(
                         None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,
                     };
                     let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
-                    Ok(Ok(Posted { article_id: article.id, location: permalink(&article.slug, page, id) }))
+                    Ok(Ok(Posted { article_id: article.id, location: permalink(&article.slug, page, id), answered }))
                 }
                 Err(limited) => Ok(Err(Refusal::TooFast(limited))),
             }
         })
         .await?;
     if let Ok(posted) = &outcome {
-        announce(state, [Change::Discussion { article_id: posted.article_id }]);
+        let answered = posted.answered.map(|user_id| Change::Account { user_id });
+        announce(state, std::iter::once(Change::Discussion { article_id: posted.article_id }).chain(answered));
     }
     Ok(outcome)
 }

@@ -65,16 +65,20 @@ impl FromRequest for Viewer {
             let user_id = SessionData(&session).user_id();
             let (user, unseen_replies) = match (user_id, state) {
                 (Some(id), Some(state)) => {
-                    let loaded = state
-                        .db
-                        .run(move |conn| {
-                            let Some(user) = User::by_id(conn, id)?.filter(|u| u.may_sign_in(now)) else {
-                                return Ok(None);
-                            };
-                            let unseen = replies::unseen(&user);
-                            Ok(Some((user, unseen)))
-                        })
-                        .await?;
+                    let user = match state.accounts.get(&id) {
+                        Some(user) => Some(user),
+                        None => {
+                            let user = state.db.run(move |conn| Ok(User::by_id(conn, id)?)).await?;
+                            if let Some(user) = &user {
+                                state.accounts.put(id, user.clone());
+                            }
+                            user
+                        }
+                    };
+                    let loaded = user.filter(|u| u.may_sign_in(now)).map(|user| {
+                        let unseen = replies::unseen(&user);
+                        (user, unseen)
+                    });
                     if loaded.is_none() {
                         // The account is gone, deleted or banned: so is the session.
                         SessionData(&session).end();

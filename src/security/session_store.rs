@@ -9,9 +9,14 @@ use chrono::TimeDelta;
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
 use super::session_data::{anonymous_state, user_in};
+use crate::changes::Change;
+use crate::changes::Changes;
 use crate::db::{Database, write_transaction};
 use crate::models::session::SessionRow;
+use crate::state::Sessions;
 use crate::state::now;
 
 /// The session cookie's name. On https the __Host- prefix makes browsers
@@ -30,11 +35,26 @@ const EXTEND_SLACK: TimeDelta = TimeDelta::hours(1);
 pub struct DbSessionStore {
     db: Database,
     lifetime: TimeDelta,
+    /// States read or written in the last second (`brief`).
+    held: Arc<Sessions>,
+    /// Told when a session ends, so other instances drop their copies.
+    changes: Option<Arc<Changes>>,
 }
 
 impl DbSessionStore {
     pub fn new(db: Database, lifetime: std::time::Duration) -> DbSessionStore {
-        DbSessionStore { db, lifetime: TimeDelta::from_std(lifetime).unwrap_or(TimeDelta::days(30)) }
+        DbSessionStore {
+            db,
+            lifetime: TimeDelta::from_std(lifetime).unwrap_or(TimeDelta::days(30)),
+            held: Arc::new(Sessions::new(false)),
+            changes: None,
+        }
+    }
+
+    /// Keeps states briefly in `held` (the server's, shared with whatever
+    /// drops them when an account changes), and announces log-outs.
+    pub fn held_in(self, held: Arc<Sessions>, changes: Arc<Changes>) -> DbSessionStore {
+        DbSessionStore { held, changes: Some(changes), ..self }
     }
 }
 
@@ -53,6 +73,7 @@ impl DbSessionStore {
         let id = row_id(&key);
         let user = user_in(&state);
         let text = serde_json::to_string(&state)?;
+        let held = (id.clone(), state);
         let (idle, lifetime) =
             if user.is_some() { (ttl, self.lifetime) } else { (ANONYMOUS_LIFETIME, ANONYMOUS_LIFETIME) };
         let now = now();
@@ -64,6 +85,7 @@ impl DbSessionStore {
             })
             .await
             .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        self.held.put(held.0, held.1);
         SessionKey::try_from(key).map_err(|e| anyhow::anyhow!(e.to_string()))
     }
 }
@@ -71,16 +93,21 @@ impl DbSessionStore {
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = row_id(key.as_ref());
+        if let Some(state) = self.held.get(&id) {
+            return Ok(Some(state));
+        }
         let now = now();
+        let row = id.clone();
         let text = self
             .db
-            .run(move |conn| Ok(SessionRow::live_state(conn, &id, now)?))
+            .run(move |conn| Ok(SessionRow::live_state(conn, &row, now)?))
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!(e.to_string())))?;
-        match text {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| LoadError::Deserialization(e.into())),
-        }
+        let Some(text) = text else { return Ok(None) };
+        let state: HashMap<String, String> =
+            serde_json::from_str(&text).map_err(|e| LoadError::Deserialization(e.into()))?;
+        self.held.put(id, state.clone());
+        Ok(Some(state))
     }
 
     async fn save(&self, state: HashMap<String, String>, ttl_: &CookieDuration) -> Result<SessionKey, SaveError> {
@@ -96,6 +123,9 @@ impl SessionStore for DbSessionStore {
         let id = row_id(key.as_ref());
         let user = user_in(&state);
         let text = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        // Whatever happens next, the copy held is not this session's any more.
+        self.held.remove(&id);
+        let written = state.clone();
         let idle = if user.is_some() { ttl(ttl_) } else { ANONYMOUS_LIFETIME };
         let expires = now() + idle;
         let updated = self
@@ -106,6 +136,7 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))?;
         if updated {
+            self.held.put(row_id(key.as_ref()), written);
             Ok(key)
         } else {
             // Revoked while this request ran (a log-out elsewhere, a new
@@ -126,9 +157,15 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(key.as_ref());
+        self.held.remove(&id);
+        let row = id.clone();
         self.db
-            .run(move |conn| Ok(write_transaction(conn, |conn| SessionRow::delete(conn, &id))?))
+            .run(move |conn| Ok(write_transaction(conn, |conn| SessionRow::delete(conn, &row))?))
             .await
-            .map_err(|e| anyhow::anyhow!(e.to_string()))
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        if let Some(changes) = &self.changes {
+            changes.announce([Change::SessionEnded { id }]);
+        }
+        Ok(())
     }
 }
