@@ -174,6 +174,9 @@ impl Link {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| e.to_string())?;
+                // A checkpoint may hold the file for a moment; wait rather
+                // than take it for a lost connection.
+                conn.batch_execute("PRAGMA busy_timeout = 1000").map_err(|e| e.to_string())?;
                 let version = data_version(&mut conn).map_err(|e| e.to_string())?;
                 (DbConn::Sqlite(conn), Watch::Sqlite { version })
             }
