@@ -15,8 +15,10 @@
 //! a page takes to build); a page nobody holds yet is built by the first of
 //! many readers asking at once, and the others wait for it. No entry is
 //! used more than 60 seconds after it was built, so relative times ("5
-//! minutes ago") and pages that change with no write (an embargo lifting, a
-//! discussion closing by age) are at most a minute behind.
+//! minutes ago") are at most a minute behind. Changes committed by other
+//! processes, and pages that change with no write (an embargo lifting, a
+//! discussion closing by age), reach here as announcements too, through
+//! the change relay (`change_relay`).
 //!
 //! When a page cannot be built (the database is unreachable), the copy
 //! held from before is sent instead of the error, marked `stale`.
@@ -437,6 +439,26 @@ mod tests {
         let Lookup::Build(generation) = cache.lookup("/a") else { panic!("empty cache") };
         cache.forget_all();
         cache.keep("/a".into(), page("maybe old"), generation);
+        assert!(matches!(cache.lookup("/a"), Lookup::Build(_)));
+    }
+
+    /// Makes the entry for `key` look built `age` ago.
+    fn age(cache: &PageCache, key: &str, age: Duration) {
+        let mut entries = cache.entries.lock().unwrap();
+        let entry = entries.map.get_mut(key).unwrap();
+        entry.built_at = Instant::now().checked_sub(age).expect("the clock has run that long");
+    }
+
+    #[test]
+    fn an_old_page_is_rebuilt_by_one_reader_and_never_used_after_a_minute() {
+        let cache = PageCache::new(1024 * 1024);
+        let Lookup::Build(generation) = cache.lookup("/a") else { panic!("empty cache") };
+        cache.keep("/a".into(), page("built a while ago"), generation);
+        age(&cache, "/a", Duration::from_secs(56));
+        assert!(matches!(cache.lookup("/a"), Lookup::Build(_)), "one reader rebuilds it");
+        assert!(matches!(cache.lookup("/a"), Lookup::Use(_, "stale")), "the others use it meanwhile");
+        age(&cache, "/a", USABLE_FOR);
+        assert!(matches!(cache.lookup("/a"), Lookup::Build(_)), "after a minute, nobody uses it");
         assert!(matches!(cache.lookup("/a"), Lookup::Build(_)));
     }
 

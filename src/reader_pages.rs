@@ -270,3 +270,43 @@ async fn shared_copy(
     pages.keep(key, shared.clone(), generation);
     Ok(shared)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared {
+            pieces: vec![Packed::new(b"<p>before</p>").unwrap(), Packed::new(b"<p>after</p>").unwrap()],
+            article_id: 1,
+            form_action: None,
+            commenters: HashSet::new(),
+            held_authors: HashSet::new(),
+            tag: "t".into(),
+        })
+    }
+
+    #[test]
+    fn copies_go_stale_with_a_change_or_after_a_minute_and_fit_the_budget() {
+        let pages = ReaderPages::new(shared().size() * 2);
+        pages.keep("/a".into(), shared(), 7);
+        assert!(pages.get("/a", 7).is_some());
+        assert!(pages.get("/a", 8).is_none(), "a change since");
+        let old = Instant::now().checked_sub(USABLE_FOR).expect("the clock has run that long");
+        pages.entries.lock().unwrap().map.get_mut("/a").unwrap().built_at = old;
+        assert!(pages.get("/a", 7).is_none(), "a minute old");
+        for key in ["/b", "/c", "/d"] {
+            pages.keep(key.into(), shared(), 7);
+        }
+        assert!(pages.entries.lock().unwrap().bytes <= shared().size() * 2);
+        assert!(pages.get("/d", 7).is_some() && pages.get("/b", 7).is_none(), "the least recently used went");
+    }
+
+    #[test]
+    fn markers_differ_between_processes_and_cannot_be_typed() {
+        let (one, two) = (ReaderPages::new(1), ReaderPages::new(1));
+        assert_ne!(one.marker, two.marker);
+        // Readers' text is escaped: "<!--" never reaches a page from them.
+        assert!(one.marker.starts_with("<!--") && one.marker.len() == 4 + 32 + 3);
+    }
+}
