@@ -31,6 +31,11 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether some page may show it (a session ending shows on none).
+    pub fn shows_on_pages(&self) -> bool {
+        !matches!(self, Change::SessionEnded { .. })
+    }
+
     /// How the change travels to other processes (a NOTIFY payload).
     pub fn to_wire(&self) -> String {
         match self {

@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use flate2::{Compress, Compression, Crc, FlushCompress};
 
 /// Below this a body is sent as it is: the gzip framing would eat the gain.
 pub const MIN_BYTES: usize = 256;
@@ -104,32 +104,9 @@ thread_local! {
     static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
 }
 
-/// A whole gzip member (RFC 1952) holding `input`.
+/// A whole gzip member (RFC 1952) holding `input`: one piece, joined.
 pub fn compress(input: &[u8]) -> Result<Vec<u8>, String> {
-    // Fixed header: deflate, no name, no time, unknown system.
-    let mut out = Vec::with_capacity(input.len() / 4 + 64);
-    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
-    DEFLATE.with(|cell| -> Result<(), String> {
-        let mut deflate = cell.borrow_mut();
-        deflate.reset();
-        let mut consumed = 0;
-        loop {
-            let before = deflate.total_in();
-            let status =
-                deflate.compress_vec(&input[consumed..], &mut out, FlushCompress::Finish).map_err(|e| e.to_string())?;
-            consumed += (deflate.total_in() - before) as usize;
-            if status == Status::StreamEnd {
-                return Ok(());
-            }
-            // Out of room: grow and go on.
-            out.reserve(out.capacity().max(4096));
-        }
-    })?;
-    let mut crc = Crc::new();
-    crc.update(input);
-    out.extend_from_slice(&crc.sum().to_le_bytes());
-    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
-    Ok(out)
+    Ok(join(&[&Packed::new(input)?]))
 }
 
 /// A piece of a page compressed on its own (raw deflate, ending on a

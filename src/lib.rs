@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod head;
 pub mod import;
+pub mod lru;
 pub mod models;
 pub mod page_cache;
 pub mod permissions;

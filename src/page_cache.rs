@@ -43,6 +43,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use tokio::sync::watch;
 
+use crate::lru::{Lru, Weighed};
 use crate::state::AppState;
 
 /// After this an entry is rebuilt by the next request (others use it meanwhile).
@@ -92,12 +93,20 @@ struct Entry {
 
 #[derive(Default)]
 struct Entries {
-    map: HashMap<String, Entry>,
-    bytes: usize,
-    clock: u64,
+    held: Lru<Entry>,
     /// Pages not held yet that one request is building: others wait for it
     /// (the sender is dropped when it is done, which wakes them).
     filling: HashMap<String, (Instant, watch::Sender<()>)>,
+}
+
+impl Weighed for Entry {
+    fn size(&self) -> usize {
+        self.stored.size()
+    }
+
+    fn last_used(&self) -> u64 {
+        self.last_used
+    }
 }
 
 pub struct PageCache {
@@ -134,15 +143,14 @@ impl PageCache {
 
     /// Bytes held now.
     pub fn bytes(&self) -> usize {
-        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
+        self.entries.lock().map(|e| e.held.bytes).unwrap_or(0)
     }
 
     fn lookup(&self, key: &str) -> Lookup {
         let generation = self.generation.load(Ordering::SeqCst);
         let Ok(mut entries) = self.entries.lock() else { return Lookup::Build(generation) };
-        entries.clock += 1;
-        let clock = entries.clock;
-        let Some(entry) = entries.map.get_mut(key) else {
+        let clock = entries.held.tick();
+        let Some(entry) = entries.held.map.get_mut(key) else {
             if let Some((since, building)) = entries.filling.get(key)
                 && since.elapsed() < REBUILD_PATIENCE
             {
@@ -171,41 +179,27 @@ impl PageCache {
             return;
         }
         let Ok(mut entries) = self.entries.lock() else { return };
-        entries.clock += 1;
         let entry = Entry {
             stored: std::sync::Arc::new(stored),
             generation,
             built_at: Instant::now(),
             rebuilding_since: None,
-            last_used: entries.clock,
+            last_used: entries.held.tick(),
         };
         entries.filling.remove(&key);
-        if let Some(old) = entries.map.insert(key, entry) {
-            entries.bytes -= old.stored.size();
-        }
-        entries.bytes += size;
-        while entries.bytes > self.budget {
-            // The least recently used goes; a scan is fine for the few
-            // thousand pages a budget of megabytes holds.
-            let Some(oldest) = entries.map.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else {
-                break;
-            };
-            if let Some(gone) = entries.map.remove(&oldest) {
-                entries.bytes -= gone.stored.size();
-            }
-        }
+        entries.held.insert(key, entry, self.budget);
     }
 
     /// The copy held for `key`, however stale: for when a fresh one cannot be built.
     fn last_copy(&self, key: &str) -> Option<std::sync::Arc<Stored>> {
-        self.entries.lock().ok()?.map.get(key).map(|entry| entry.stored.clone())
+        self.entries.lock().ok()?.held.map.get(key).map(|entry| entry.stored.clone())
     }
 
     /// The rebuild failed or its answer cannot be kept: let the next request try.
     fn give_up(&self, key: &str) {
         let Ok(mut entries) = self.entries.lock() else { return };
         entries.filling.remove(key);
-        if let Some(entry) = entries.map.get_mut(key) {
+        if let Some(entry) = entries.held.map.get_mut(key) {
             entry.rebuilding_since = None;
         }
     }
@@ -445,7 +439,7 @@ mod tests {
     /// Makes the entry for `key` look built `age` ago.
     fn age(cache: &PageCache, key: &str, age: Duration) {
         let mut entries = cache.entries.lock().unwrap();
-        let entry = entries.map.get_mut(key).unwrap();
+        let entry = entries.held.map.get_mut(key).unwrap();
         entry.built_at = Instant::now().checked_sub(age).expect("the clock has run that long");
     }
 

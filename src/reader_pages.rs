@@ -21,7 +21,7 @@
 //! none is used after 60 seconds, so relative times stay within a minute.
 //! The memory is bounded, least recently used first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compression::{self, Packed};
 use crate::error::AppError;
+use crate::lru::{Lru, Weighed};
 use crate::models::{Role, User};
 use crate::routes::stories::{ArticleQuery, Audience, article_view};
 use crate::security::identity::Viewer;
@@ -76,15 +77,18 @@ struct Entry {
     last_used: u64,
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, Entry>,
-    bytes: usize,
-    clock: u64,
+impl Weighed for Entry {
+    fn size(&self) -> usize {
+        self.shared.size()
+    }
+
+    fn last_used(&self) -> u64 {
+        self.last_used
+    }
 }
 
 pub struct ReaderPages {
-    entries: Mutex<Entries>,
+    entries: Mutex<Lru<Entry>>,
     budget: usize,
     /// Cuts the shared copy; random per process, so no text a reader
     /// writes can pass for it.
@@ -102,8 +106,7 @@ impl ReaderPages {
 
     fn get(&self, key: &str, generation: u64) -> Option<Arc<Shared>> {
         let mut entries = self.entries.lock().ok()?;
-        entries.clock += 1;
-        let clock = entries.clock;
+        let clock = entries.tick();
         let entry = entries.map.get_mut(key)?;
         if entry.generation != generation || entry.built_at.elapsed() >= USABLE_FOR {
             return None;
@@ -118,20 +121,8 @@ impl ReaderPages {
             return;
         }
         let Ok(mut entries) = self.entries.lock() else { return };
-        entries.clock += 1;
-        let last_used = entries.clock;
-        if let Some(old) = entries.map.insert(key, Entry { shared, generation, built_at: Instant::now(), last_used }) {
-            entries.bytes -= old.shared.size();
-        }
-        entries.bytes += size;
-        while entries.bytes > self.budget {
-            let Some(oldest) = entries.map.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else {
-                break;
-            };
-            if let Some(gone) = entries.map.remove(&oldest) {
-                entries.bytes -= gone.shared.size();
-            }
-        }
+        let last_used = entries.tick();
+        entries.insert(key, Entry { shared, generation, built_at: Instant::now(), last_used }, self.budget);
     }
 }
 

@@ -59,7 +59,7 @@ impl AppState {
         let changes = Arc::new(crate::changes::Changes::default());
         let forget = page_cache.clone();
         changes.listen(move |change| {
-            if !matches!(change, Change::SessionEnded { .. }) {
+            if change.shows_on_pages() {
                 forget.forget_all();
             }
         });
