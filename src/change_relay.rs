@@ -164,7 +164,7 @@ impl Link {
     fn open(url: &DatabaseUrl) -> Result<Link, String> {
         let (conn, watch) = match url {
             DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(&with_timeouts(url)).map_err(|e| e.to_string())?;
+                let mut conn = PgConnection::establish(&crate::db::limits::postgres_url(url, "newsdesk-relay")).map_err(|e| e.to_string())?;
                 conn.batch_execute(&format!("LISTEN {CHANNEL}")).map_err(|e| e.to_string())?;
                 let backend_pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
                     .get_result::<BackendPid>(&mut conn)
@@ -272,18 +272,6 @@ fn payload(batch: &[Change]) -> String {
     joined
 }
 
-/// The relay's connection must notice a server that went away, even one
-/// that stopped answering without closing the connection: a bound on the
-/// connect and on unacknowledged sends (Linux), with keep-alives. Its name
-/// shows in `pg_stat_activity`.
-fn with_timeouts(url: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!(
-        "{url}{separator}application_name=newsdesk-relay&connect_timeout=5&keepalives=1&keepalives_idle=5\
-         &tcp_user_timeout=10000"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,13 +283,5 @@ mod tests {
         let many: Vec<Change> = (0..2000).map(|article_id| Change::Discussion { article_id }).collect();
         assert_eq!(payload(&many), "*");
         assert_eq!(payload(&[article, Change::Everything]), "*");
-    }
-
-    #[test]
-    fn timeouts_join_the_url_whatever_it_holds() {
-        assert!(with_timeouts("postgres://h/db").starts_with("postgres://h/db?application_name=newsdesk-relay&"));
-        assert!(
-            with_timeouts("postgres://h/db?sslmode=disable").starts_with("postgres://h/db?sslmode=disable&application")
-        );
     }
 }

@@ -25,6 +25,10 @@ pub enum AppError {
     Database(#[source] diesel::result::Error),
     #[error("no database connection")]
     Pool(#[from] r2d2::Error),
+    /// The database is down, locked or not answering in time: the reader
+    /// is asked to try again shortly (503), not told something broke.
+    #[error("the database is out of reach: {0}")]
+    Unavailable(String),
     #[error("a background task failed")]
     Blocking(#[from] actix_web::error::BlockingError),
     #[error("a page could not be rendered")]
@@ -64,10 +68,14 @@ impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => AppError::NotFound,
+            other if crate::db::limits::unreachable(&other) => AppError::Unavailable(other.to_string()),
             other => AppError::Database(other),
         }
     }
 }
+
+/// When a reader (or a load balancer) should try again after a 503.
+pub const RETRY_AFTER_SECS: u64 = 30;
 
 /// What a reader is told about an error. Internal details stay in the log.
 #[derive(Clone, Debug)]
@@ -87,6 +95,10 @@ impl ErrorInfo {
             405 => ("Not allowed", "That kind of request is not accepted here."),
             413 => ("Too large", "What you sent is larger than we accept (64 KB). Shorten it and try again."),
             429 => ("Slow down", "Too many requests. Please wait a moment and try again."),
+            503 => (
+                "Out of reach for a moment",
+                "We are having trouble reaching the newsroom's database; try again in a minute.",
+            ),
             s if s >= 500 => {
                 ("Something went wrong", "Something went wrong on our side. Please try again in a moment.")
             }
@@ -128,8 +140,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Pool(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_)
-            | AppError::Pool(_)
             | AppError::Blocking(_)
             | AppError::Template(_)
             | AppError::Internal(_)
@@ -148,6 +160,9 @@ impl ResponseError for AppError {
         match self {
             AppError::TooManyRequests { retry_after_secs } => {
                 response.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::Pool(_) | AppError::Unavailable(_) => {
+                response.insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
             }
             AppError::LoginRequired { next } => {
                 response.insert_header((actix_web::http::header::LOCATION, crate::views::login_url(next)));

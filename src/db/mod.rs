@@ -1,11 +1,11 @@
 //! The database: one connection type for both backends, the pool, migrations,
 //! and the helper that runs blocking diesel work off the async workers.
 
+pub mod limits;
 pub mod schema;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use diesel::connection::{
     AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection, TransactionManager,
@@ -70,13 +70,17 @@ pub struct Manager {
 impl Manager {
     fn establish(&self) -> Result<DbConn, ManagerError> {
         let mut conn = match &self.url {
-            DatabaseUrl::Postgres(url) => DbConn::Pg(PgConnection::establish(url)?),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(&limits::postgres_url(url, "newsdesk"))?;
+                conn.batch_execute(&format!("SET statement_timeout = {}", limits::STATEMENT_TIMEOUT_MS))?;
+                DbConn::Pg(conn)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first, so the other pragmas already wait for locks.
                 // Each is its own statement: SQLite ignores a failing one silently
                 // inside a batch on some versions.
-                conn.batch_execute("PRAGMA busy_timeout = 5000")?;
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {}", limits::SQLITE_BUSY_MS))?;
                 conn.batch_execute("PRAGMA foreign_keys = ON")?;
                 conn.batch_execute("PRAGMA synchronous = NORMAL")?;
                 DbConn::Sqlite(conn)
@@ -127,6 +131,9 @@ pub struct Database {
     backend: Backend,
     /// The writer thread's queue, started on first use (see [`Database::write`]).
     writer: Arc<std::sync::OnceLock<std::sync::mpsc::Sender<WriteJob>>>,
+    /// Whether the database was found out of reach and has not answered
+    /// since (see [`limits::Reach`]).
+    reach: Arc<limits::Reach>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,14 +240,14 @@ impl Database {
             // A connection that loses its server is thrown away after the
             // query that found out (see `Database::run`).
             .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(limits::CHECKOUT)
             .build(manager)
             .map_err(|e| OpenError::Pool(e.to_string()))?;
         let backend = match url {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
-        Ok(Database { pool, counter, backend, writer: Arc::default() })
+        Ok(Database { pool, counter, backend, writer: Arc::default(), reach: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -263,25 +270,52 @@ impl Database {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+        let (pool, reach) = (self.pool.clone(), self.reach.clone());
+        let blocking = actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(reach.checkout()).inspect_err(|_| reach.lost())?;
             let result = work(&mut conn);
-            if let Err(AppError::Database(error)) = &result
-                && connection_lost(error)
-            {
+            reach.learn(&result);
+            // Out of reach (a lost connection, a timeout): this connection
+            // is suspect, and a new one costs little next to a hung request.
+            if let Err(AppError::Unavailable(_)) = &result {
                 discard(&mut conn);
             }
             result
-        })
-        .await?
+        });
+        // A connection whose server went silent (packets dropped, not
+        // refused) answers nothing, ever: the request stops waiting here.
+        // The blocking thread stays with it until the kernel gives up, and
+        // its connection is then thrown away.
+        match tokio::time::timeout(limits::READ, blocking).await {
+            Ok(done) => done?,
+            Err(_) => {
+                self.reach.lost();
+                Err(AppError::Unavailable("the database did not answer in time".into()))
+            }
+        }
     }
 }
 
 /// Write work handed to the writer thread: it runs the work, and returns
 /// what tells the caller the outcome once the transaction has committed.
 type WriteJob = Box<dyn FnOnce(&mut DbConn) -> Delivery + Send>;
-type Delivery = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Delivery = Box<dyn FnOnce(Result<(), Failed>) + Send>;
+
+/// Why a shared write transaction did not commit, for each piece in it.
+#[derive(Clone)]
+struct Failed {
+    unreachable: bool,
+    reason: String,
+}
+
+impl From<Failed> for AppError {
+    fn from(failed: Failed) -> AppError {
+        match failed.unreachable {
+            true => AppError::Unavailable(failed.reason),
+            false => AppError::Internal(failed.reason),
+        }
+    }
+}
 
 /// Most pieces of work one shared transaction takes.
 const MOST_PER_BATCH: usize = 64;
@@ -306,34 +340,42 @@ impl Database {
     {
         let (answer, outcome) = tokio::sync::oneshot::channel::<Result<T, AppError>>();
         let job: WriteJob = Box::new(move |conn: &mut DbConn| {
+            // The request stopped waiting (the database was slow to answer):
+            // it told its reader nothing was saved, so nothing must be.
+            if answer.is_closed() {
+                return Box::new(|_| ());
+            }
             // A savepoint: this piece's failure undoes only this piece.
             let result = conn.transaction(work);
-            Box::new(move |committed: Result<(), String>| {
-                let _ = answer.send(committed.map_err(AppError::Internal).and(result));
+            Box::new(move |committed: Result<(), Failed>| {
+                let _ = answer.send(committed.map_err(AppError::from).and(result));
             })
         });
         let queue = self.writer.get_or_init(|| {
             let (queue, jobs) = std::sync::mpsc::channel::<WriteJob>();
-            let pool = self.pool.clone();
+            let (pool, reach) = (self.pool.clone(), self.reach.clone());
             // One writer: a second one, tried on PostgreSQL, only waited for
             // the first one's lock on the story's figures row.
             std::thread::Builder::new()
                 .name("newsdesk-writer".into())
-                .spawn(move || run_writer(&pool, &jobs))
+                .spawn(move || run_writer(&pool, &reach, &jobs))
                 .map_err(|error| tracing::error!(%error, "could not start the writer thread"))
                 .ok();
             queue
         });
         queue.send(job).map_err(|_| AppError::Internal("the writer thread has stopped".into()))?;
         // A job dropped unrun (no connection, a failed BEGIN) drops `answer`.
-        outcome.await.map_err(|_| AppError::Internal("the write was not done".into()))?
+        match tokio::time::timeout(limits::WRITE, outcome).await {
+            Ok(delivered) => delivered.map_err(|_| AppError::Unavailable("the write was not done".into()))?,
+            Err(_) => Err(AppError::Unavailable("the write was not committed in time".into())),
+        }
     }
 }
 
 /// The writer thread: waits for work, then takes everything queued
 /// meanwhile into one transaction, and delivers the outcomes after it ends.
 /// It stops when the last `Database` handle (and so the queue) is gone.
-fn run_writer(pool: &Pool, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
+fn run_writer(pool: &Pool, reach: &limits::Reach, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MOST_PER_BATCH {
@@ -342,9 +384,10 @@ fn run_writer(pool: &Pool, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        let mut conn = match pool.get() {
+        let mut conn = match pool.get_timeout(reach.checkout()) {
             Ok(conn) => conn,
             Err(error) => {
+                reach.lost();
                 tracing::error!(%error, "the writer could not get a connection");
                 continue;
             }
@@ -360,27 +403,22 @@ fn run_writer(pool: &Pool, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
             }
             Ok::<(), diesel::result::Error>(())
         });
+        match &committed {
+            Err(error) if limits::unreachable(error) => reach.lost(),
+            Err(_) => {}
+            Ok(()) => reach.found(),
+        }
         if let Err(error) = &committed
-            && connection_lost(error)
+            && limits::unreachable(error)
         {
             discard(&mut conn);
         }
-        let committed = committed.map_err(|error| error.to_string());
+        let committed =
+            committed.map_err(|error| Failed { unreachable: limits::unreachable(&error), reason: error.to_string() });
         for delivery in deliveries {
             delivery(committed.clone());
         }
     }
-}
-
-/// Whether an error says the connection itself is gone (the server went
-/// away or closed it), rather than that one statement failed.
-fn connection_lost(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    matches!(
-        error,
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
-            | Error::BrokenTransactionManager
-    )
 }
 
 /// Marks a connection so the pool drops it when it comes back

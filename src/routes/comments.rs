@@ -129,15 +129,29 @@ pub struct ArticlePath {
 pub async fn post_comment(
     request: HttpRequest,
     state: web::Data<AppState>,
-    viewer: Viewer,
+    viewer: Result<Viewer, actix_web::Error>,
     path: web::Path<ArticlePath>,
     fields: web::Form<CommentFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, actix_web::Error> {
     let slug = path.into_inner().slug;
     let fields = fields.into_inner();
     let parent_id = match fields.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(raw) => Some(raw.parse::<i32>().map_err(|_| AppError::BadRequest("That reply link is broken.".into()))?),
         None => None,
+    };
+    let action = format!("/articles/{slug}/comments");
+    let viewer = match viewer {
+        Ok(viewer) => viewer,
+        // Who is posting cannot be known (the database is out of reach):
+        // the text goes back in its form all the same.
+        Err(error) if error.as_response_error().status_code().is_server_error() => {
+            tracing::warn!(%error, "a comment arrived while its author could not be looked up");
+            let body = fields.body.replace("\r\n", "\n");
+            let form =
+                CommentForm { action, body, error: None, parent_id, csrf: String::new(), login_url: None };
+            return Ok(retry_page(&state, None, form)?);
+        }
+        Err(error) => return Err(error),
     };
     let refusal = match try_post(&request, &state, &viewer, &slug, parent_id, &fields.body).await {
         Ok(Ok(location)) => return Ok(see_other(&location)),
@@ -145,12 +159,13 @@ pub async fn post_comment(
         // A failure on our side must not cost the reader their text either.
         Err(error) if error.status_code().is_server_error() => {
             tracing::error!(error = %error.chain(), "a comment could not be stored");
-            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, NOT_SAVED)
+            let mut refusal = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, NOT_SAVED);
+            refusal.retry_after = Some(crate::error::RETRY_AFTER_SECS);
+            refusal
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     };
     // Back to the form the comment came from, with its text and the reason.
-    let action = format!("/articles/{slug}/comments");
     let form = CommentForm {
         action,
         body: fields.body.replace("\r\n", "\n"),
@@ -168,18 +183,24 @@ pub async fn post_comment(
         Ok(response) => response,
         // The page around the form could not be built (the database is
         // down): show the form alone, still holding the text.
-        Err(error) if error.status_code().is_server_error() => {
-            let mut form = form;
-            form.error = Some(NOT_SAVED.into());
-            let nav = state.cached_nav(false).unwrap_or_default();
-            let chrome = state.chrome(nav, Some(&viewer), "Your comment was not posted", "", "/", "");
-            render_with_status(StatusCode::SERVICE_UNAVAILABLE, &RetryPage { chrome, form })?
-        }
-        Err(error) => return Err(error),
+        Err(error) if error.status_code().is_server_error() => retry_page(&state, Some(&viewer), form)?,
+        Err(error) => return Err(error.into()),
     };
     if let Some(seconds) = refusal.retry_after {
         response.headers_mut().insert(RETRY_AFTER, seconds.into());
     }
+    Ok(response)
+}
+
+/// The comment form alone, still holding the text, for when the page
+/// around it cannot be built: the database is out of reach. It needs
+/// nothing from the database.
+fn retry_page(state: &AppState, viewer: Option<&Viewer>, mut form: CommentForm) -> Result<HttpResponse, AppError> {
+    form.error = Some(NOT_SAVED.into());
+    let nav = state.cached_nav(false).unwrap_or_default();
+    let chrome = state.chrome(nav, viewer, "Your comment was not posted", "", "/", "");
+    let mut response = render_with_status(StatusCode::SERVICE_UNAVAILABLE, &RetryPage { chrome, form })?;
+    response.headers_mut().insert(RETRY_AFTER, crate::error::RETRY_AFTER_SECS.into());
     Ok(response)
 }
 

@@ -62,6 +62,12 @@ impl FromRequest for Viewer {
             if let Some(LoadedUser(user, unseen_replies)) = cached {
                 return Ok(Viewer { user, unseen_replies, session });
             }
+            // Who this is cannot be known while the database is out of
+            // reach: the page says "try again in a minute", and the comment
+            // form handler, which takes this error itself, keeps the text.
+            if SessionData(&session).unread() {
+                return Err(AppError::Unavailable("the session could not be read".into()).into());
+            }
             let user_id = SessionData(&session).user_id();
             let (user, unseen_replies) = match (user_id, state) {
                 (Some(id), Some(state)) => {

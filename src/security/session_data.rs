@@ -19,6 +19,9 @@ const CSRF_TOKEN: &str = "csrf";
 /// with a new idle expiry and sends the cookie again with a new Max-Age.
 const RENEWED: &str = "renewed";
 const FLASH: &str = "admin_flash";
+/// Set by the store, never stored: the session's row could not be read
+/// because the database is out of reach (see `unread_state`).
+const UNREAD: &str = "unread";
 
 fn draft_key(article_id: i32) -> String {
     format!("draft:{article_id}")
@@ -32,6 +35,12 @@ fn new_token() -> String {
 pub struct SessionData<'a>(pub &'a Session);
 
 impl SessionData<'_> {
+    /// Whether the store could not read this session (the database is out
+    /// of reach): who the reader is cannot be known for this request.
+    pub fn unread(&self) -> bool {
+        self.0.contains_key(UNREAD)
+    }
+
     pub fn user_id(&self) -> Option<i32> {
         self.0.get::<i32>(USER_ID).ok().flatten()
     }
@@ -117,4 +126,16 @@ pub(crate) fn user_in(state: &HashMap<String, String>) -> Option<i32> {
 /// revoked session becomes if a request that loaded it writes it again.
 pub(crate) fn anonymous_state() -> HashMap<String, String> {
     HashMap::from([(CSRF_TOKEN.to_string(), serde_json::Value::String(new_token()).to_string())])
+}
+
+/// The state a session gets for one request when its row cannot be read.
+/// The request goes on (a comment's text can come back in its form), and
+/// the store never writes this state over the real one.
+pub(crate) fn unread_state() -> HashMap<String, String> {
+    HashMap::from([(UNREAD.to_string(), "true".to_string())])
+}
+
+/// Whether a state is the placeholder above.
+pub(crate) fn is_unread(state: &HashMap<String, String>) -> bool {
+    state.contains_key(UNREAD)
 }

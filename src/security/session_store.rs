@@ -11,10 +11,12 @@ use sha2::{Digest, Sha256};
 
 use std::sync::Arc;
 
-use super::session_data::{anonymous_state, user_in};
+use super::session_data::{anonymous_state, is_unread, unread_state, user_in};
 use crate::changes::Change;
 use crate::changes::Changes;
 use crate::db::{Database, write_transaction};
+use actix_web::ResponseError;
+use actix_web::http::StatusCode;
 use crate::models::session::SessionRow;
 use crate::state::Sessions;
 use crate::state::now;
@@ -98,11 +100,18 @@ impl SessionStore for DbSessionStore {
         }
         let now = now();
         let row = id.clone();
-        let text = self
-            .db
-            .run(move |conn| Ok(SessionRow::live_state(conn, &row, now)?))
-            .await
-            .map_err(|e| LoadError::Other(anyhow::anyhow!(e.to_string())))?;
+        let text = match self.db.run(move |conn| Ok(SessionRow::live_state(conn, &row, now)?)).await {
+            Ok(text) => text,
+            // The database is out of reach. An error here would end the
+            // request in actix-session, before our error page and our
+            // handlers (a comment's text would be lost), so the request
+            // goes on with a placeholder the handlers recognise.
+            Err(error) if error.status_code() == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::warn!(error = %error.chain(), "a session could not be read");
+                return Ok(Some(unread_state()));
+            }
+            Err(error) => return Err(LoadError::Other(anyhow::anyhow!(error.to_string()))),
+        };
         let Some(text) = text else { return Ok(None) };
         let state: HashMap<String, String> =
             serde_json::from_str(&text).map_err(|e| LoadError::Deserialization(e.into()))?;
@@ -120,6 +129,11 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
+        // The placeholder for a session that could not be read is never
+        // written over the real one (which the database still holds).
+        if is_unread(&state) {
+            return Ok(key);
+        }
         let id = row_id(key.as_ref());
         let user = user_in(&state);
         let text = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;

@@ -3,6 +3,8 @@
 //! same `app()` as production, served over HTTP on a free port.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
