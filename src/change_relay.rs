@@ -164,7 +164,8 @@ impl Link {
     fn open(url: &DatabaseUrl) -> Result<Link, String> {
         let (conn, watch) = match url {
             DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(&crate::db::limits::postgres_url(url, "newsdesk-relay")).map_err(|e| e.to_string())?;
+                let mut conn = PgConnection::establish(&crate::db::limits::postgres_url(url, "newsdesk-relay"))
+                    .map_err(|e| e.to_string())?;
                 conn.batch_execute(&format!("LISTEN {CHANNEL}")).map_err(|e| e.to_string())?;
                 let backend_pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
                     .get_result::<BackendPid>(&mut conn)

@@ -136,6 +136,9 @@ pub struct Config {
     /// Memory for whole pages kept for readers without a session
     /// (`page_cache`); 0 keeps none.
     pub page_cache_bytes: usize,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish
+    /// before the server stops anyway.
+    pub shutdown_grace: Duration,
 }
 
 /// Raw settings as they come from flags and the environment.
@@ -157,6 +160,7 @@ pub struct RawSettings {
     pub comment_interval_secs: Option<u64>,
     pub comment_burst: Option<u32>,
     pub page_cache_mb: Option<u32>,
+    pub shutdown_secs: Option<u64>,
 }
 
 impl Config {
@@ -223,6 +227,10 @@ impl Config {
         if page_cache_mb > 4096 {
             return Err(ConfigError::new("NEWSDESK_PAGE_CACHE_MB", "must be between 0 and 4096"));
         }
+        let shutdown_secs = raw.shutdown_secs.unwrap_or(DEFAULT_SHUTDOWN_SECS);
+        if !(1..=3600).contains(&shutdown_secs) {
+            return Err(ConfigError::new("NEWSDESK_SHUTDOWN_SECS", "must be between 1 and 3600"));
+        }
         let day = Duration::from_secs(24 * 60 * 60);
         Ok(Config {
             database,
@@ -240,6 +248,7 @@ impl Config {
             limits,
             sitemap_max_urls: 50_000,
             page_cache_bytes: page_cache_mb as usize * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(shutdown_secs),
         })
     }
 }
@@ -247,6 +256,10 @@ impl Config {
 /// Pages kept in memory by default: a few thousand articles' worth,
 /// counted in the server's memory target.
 pub const DEFAULT_PAGE_CACHE_MB: u32 = 16;
+
+/// Seconds a stopping server gives the requests in flight: a comment POST
+/// takes milliseconds, so this only bounds a stuck one.
+pub const DEFAULT_SHUTDOWN_SECS: u64 = 30;
 
 /// Length of the session key in bytes (actix-web's cookie `Key` wants 64).
 pub const SESSION_KEY_BYTES: usize = 64;

@@ -222,7 +222,14 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<
     // its own slice of the allocator's memory: 256 MB of RSS under load at
     // actix's default (256 a worker), against 50 MB at the pool size.
     let blocking = state.config.pool_size.max(2) as usize;
-    let mut server = HttpServer::new(move || app(state.clone())).worker_max_blocking_threads(blocking);
+    let grace = state.config.shutdown_grace.as_secs();
+    // Signals are the binary's to handle (`main`): actix's own would stop
+    // at once on SIGINT, cutting requests off, and a test process running
+    // several servers must not have each of them catch its signals.
+    let mut server = HttpServer::new(move || app(state.clone()))
+        .worker_max_blocking_threads(blocking)
+        .shutdown_timeout(grace)
+        .disable_signals();
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

@@ -73,6 +73,9 @@ struct Settings {
     /// Comments a reader may post in a row before the interval applies (default 3).
     #[arg(long, global = true, env = "NEWSDESK_COMMENT_BURST")]
     comment_burst: Option<u32>,
+    /// On SIGTERM or SIGINT, seconds the requests in flight may take to finish (default 30).
+    #[arg(long, global = true, env = "NEWSDESK_SHUTDOWN_SECS")]
+    shutdown_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         comment_interval_secs: cli.settings.comment_interval_secs,
         page_cache_mb: cli.settings.page_cache_mb,
         comment_burst: cli.settings.comment_burst,
+        shutdown_secs: cli.settings.shutdown_secs,
     };
     let config = match Config::from_raw(raw) {
         Ok(config) => config,
@@ -351,6 +355,7 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
     let state = web::Data::new(AppState::new(config, db));
     let result = actix_web::rt::System::new().block_on(async move {
         let server = newsdesk::serve(state.clone(), listener, workers)?;
+        actix_web::rt::spawn(stop_on_signals(server.handle(), state.config.shutdown_grace));
         let stopped = server.await;
         state.changes.stop_relay();
         stopped
@@ -358,5 +363,32 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&format!("server stopped: {error}")),
+    }
+}
+
+/// A deploy's SIGTERM, or Ctrl-C's SIGINT: stop taking connections, let the
+/// requests in flight finish (at most `grace`), then stop; `main` then
+/// closes the pool and exits 0. A second signal stops at once.
+async fn stop_on_signals(server: actix_web::dev::ServerHandle, grace: std::time::Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::info!("stopping: no new connections; finishing the requests in flight (at most {} s)", grace.as_secs());
+    // actix drops connections a worker has been handed but not started
+    // once it is told to stop: first stop taking connections, and give
+    // those already taken a moment to start, so each is answered.
+    server.pause().await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let graceful = server.stop(true);
+    tokio::select! {
+        () = graceful => tracing::info!("every request in flight finished"),
+        _ = term.recv() => server.stop(false).await,
+        _ = interrupt.recv() => server.stop(false).await,
     }
 }

@@ -147,8 +147,7 @@ pub async fn post_comment(
         Err(error) if error.as_response_error().status_code().is_server_error() => {
             tracing::warn!(%error, "a comment arrived while its author could not be looked up");
             let body = fields.body.replace("\r\n", "\n");
-            let form =
-                CommentForm { action, body, error: None, parent_id, csrf: String::new(), login_url: None };
+            let form = CommentForm { action, body, error: None, parent_id, csrf: String::new(), login_url: None };
             return Ok(retry_page(&state, None, form)?);
         }
         Err(error) => return Err(error),

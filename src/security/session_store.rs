@@ -15,11 +15,11 @@ use super::session_data::{anonymous_state, is_unread, unread_state, user_in};
 use crate::changes::Change;
 use crate::changes::Changes;
 use crate::db::{Database, write_transaction};
-use actix_web::ResponseError;
-use actix_web::http::StatusCode;
 use crate::models::session::SessionRow;
 use crate::state::Sessions;
 use crate::state::now;
+use actix_web::ResponseError;
+use actix_web::http::StatusCode;
 
 /// The session cookie's name. On https the __Host- prefix makes browsers
 /// refuse the cookie unless it is Secure, host-only and for the whole site.

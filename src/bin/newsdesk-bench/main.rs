@@ -462,7 +462,9 @@ fn mixed_run(settings: &Settings, addr: SocketAddr, path: &str, readers: &[Reade
             writes.with_status(303) as f64 / writes.seconds,
             writes.ms(0.99)
         );
-        for (what, outcome, expected) in [("reads", &reads, 200), ("comments", &writes, 303), ("read-only", &quiet, 200)] {
+        for (what, outcome, expected) in
+            [("reads", &reads, 200), ("comments", &writes, 303), ("read-only", &quiet, 200)]
+        {
             if let Some(odd) = outcome.unexpected(expected) {
                 println!("  ⚠ {what} answered {odd}");
             }
