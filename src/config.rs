@@ -139,6 +139,9 @@ pub struct Config {
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish
     /// before the server stops anyway.
     pub shutdown_grace: Duration,
+    /// Requests worked on at once before further page requests are turned
+    /// away with 503 (`admission`).
+    pub max_in_flight: usize,
 }
 
 /// Raw settings as they come from flags and the environment.
@@ -161,6 +164,7 @@ pub struct RawSettings {
     pub comment_burst: Option<u32>,
     pub page_cache_mb: Option<u32>,
     pub shutdown_secs: Option<u64>,
+    pub max_in_flight: Option<usize>,
 }
 
 impl Config {
@@ -231,6 +235,10 @@ impl Config {
         if !(1..=3600).contains(&shutdown_secs) {
             return Err(ConfigError::new("NEWSDESK_SHUTDOWN_SECS", "must be between 1 and 3600"));
         }
+        let max_in_flight = raw.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+        if !(1..=100_000).contains(&max_in_flight) {
+            return Err(ConfigError::new("NEWSDESK_MAX_IN_FLIGHT", "must be between 1 and 100000"));
+        }
         let day = Duration::from_secs(24 * 60 * 60);
         Ok(Config {
             database,
@@ -249,6 +257,7 @@ impl Config {
             sitemap_max_urls: 50_000,
             page_cache_bytes: page_cache_mb as usize * 1024 * 1024,
             shutdown_grace: Duration::from_secs(shutdown_secs),
+            max_in_flight,
         })
     }
 }
@@ -260,6 +269,11 @@ pub const DEFAULT_PAGE_CACHE_MB: u32 = 16;
 /// Seconds a stopping server gives the requests in flight: a comment POST
 /// takes milliseconds, so this only bounds a stuck one.
 pub const DEFAULT_SHUTDOWN_SECS: u64 = 30;
+
+/// Requests worked on at once by default. Each takes a few milliseconds
+/// of the database's time through a pool of a few connections, so 256 at
+/// once already means a wait of tens of milliseconds; more only queue.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 /// Length of the session key in bytes (actix-web's cookie `Key` wants 64).
 pub const SESSION_KEY_BYTES: usize = 64;

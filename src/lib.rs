@@ -4,6 +4,7 @@
 //! use it, so tests exercise exactly what production serves.
 
 pub mod actions;
+pub mod admission;
 pub mod assets;
 pub mod brief;
 pub mod caching;
@@ -68,6 +69,9 @@ pub fn app(
         .wrap(from_fn(security::csrf::protect))
         .wrap(from_fn(routes::errors::error_pages))
         .wrap(sessions)
+        // Outside sessions, whose loading is database work; inside the
+        // security headers, which its quick 503s carry too.
+        .wrap(from_fn(admission::admit))
         .wrap(from_fn(caching::revalidate))
         .wrap(security::headers::default_headers(https))
         .wrap(from_fn(head::answer_head))
@@ -213,6 +217,13 @@ fn return_big_allocations() {
 }
 
 /// Starts serving on an already bound listener (tests bind port 0).
+/// How long a client may take to send a request's head.
+pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long an idle kept-alive connection stays open.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+/// Connections each worker holds open at once.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 8_192;
+
 pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
     return_big_allocations();
     spawn_janitor(state.clone());
@@ -229,7 +240,19 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<
     let mut server = HttpServer::new(move || app(state.clone()))
         .worker_max_blocking_threads(blocking)
         .shutdown_timeout(grace)
-        .disable_signals();
+        .disable_signals()
+        // Slow clients: a request's head must arrive within 5 seconds (a
+        // client sending a byte a second is answered 408 and let go), an
+        // idle kept-alive connection is closed after 5 seconds, and a
+        // closing one gets 1 second to finish. Each costs a few kilobytes
+        // while it waits, never a worker.
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        // Connections open at once, per worker: room for many slow or idle
+        // clients, within the process's file descriptors (20,000 here;
+        // systemd's default is 524,288).
+        .max_connections(MAX_CONNECTIONS_PER_WORKER);
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

@@ -76,6 +76,9 @@ struct Settings {
     /// On SIGTERM or SIGINT, seconds the requests in flight may take to finish (default 30).
     #[arg(long, global = true, env = "NEWSDESK_SHUTDOWN_SECS")]
     shutdown_secs: Option<u64>,
+    /// Requests worked on at once before further page requests get a quick 503 (default 256).
+    #[arg(long, global = true, env = "NEWSDESK_MAX_IN_FLIGHT")]
+    max_in_flight: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
         page_cache_mb: cli.settings.page_cache_mb,
         comment_burst: cli.settings.comment_burst,
         shutdown_secs: cli.settings.shutdown_secs,
+        max_in_flight: cli.settings.max_in_flight,
     };
     let config = match Config::from_raw(raw) {
         Ok(config) => config,

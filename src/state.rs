@@ -36,6 +36,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Accounts by id, held under a second.
     pub accounts: Arc<Brief<i32, crate::models::User>>,
+    /// Requests being worked on, and the page requests turned away past the limit.
+    pub admission: crate::admission::Admission,
     nav: NavSlot,
 }
 
@@ -82,7 +84,19 @@ impl AppState {
             _ => {}
         });
         let nav = NavSlot::default();
-        AppState { config, db, assets: Assets::load(), changes, page_cache, reader_pages, sessions, accounts, nav }
+        let admission = crate::admission::Admission::new(config.max_in_flight);
+        AppState {
+            config,
+            db,
+            assets: Assets::load(),
+            changes,
+            page_cache,
+            reader_pages,
+            sessions,
+            accounts,
+            admission,
+            nav,
+        }
     }
 
     /// The navigation, from the cache when it is fresh.

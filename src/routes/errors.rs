@@ -38,22 +38,28 @@ pub async fn error_pages(
     let Some(state) = request.app_data::<web::Data<AppState>>() else {
         return Ok(ServiceResponse::new(request, old).map_into_left_body());
     };
-    let nav = state.cached_nav(false).unwrap_or_default();
-    let chrome = state.chrome(nav, None, info.title, "", request.path(), "");
-    let page = ErrorPage { chrome, status: status.as_u16(), title: info.title.to_string(), message: info.message };
-    let html = page.render().unwrap_or_else(|_| info_fallback(status));
-    let mut fresh = HttpResponse::build(status);
-    fresh.content_type("text/html; charset=utf-8");
+    let mut fresh = page(state, status, info.title, &info.message, request.path());
     // Keep headers the handler chose (Retry-After, Allow, Set-Cookie…).
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            fresh.append_header((name.clone(), value.clone()));
+            fresh.headers_mut().append(name.clone(), value.clone());
         }
     }
     if status.is_server_error() {
-        fresh.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        fresh.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(ServiceResponse::new(request, fresh.body(html)).map_into_right_body())
+    Ok(ServiceResponse::new(request, fresh).map_into_right_body())
+}
+
+/// An error page in the site's layout. It needs nothing from the database
+/// (the navigation is the copy held in memory), so it can be sent while
+/// the database is out of reach or the site is flooded.
+pub fn page(state: &AppState, status: StatusCode, title: &str, message: &str, path: &str) -> HttpResponse {
+    let nav = state.cached_nav(false).unwrap_or_default();
+    let chrome = state.chrome(nav, None, title, "", path, "");
+    let page = ErrorPage { chrome, status: status.as_u16(), title: title.to_string(), message: message.to_string() };
+    let html = page.render().unwrap_or_else(|_| info_fallback(status));
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html)
 }
 
 fn info_fallback(status: StatusCode) -> String {
