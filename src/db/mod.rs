@@ -442,9 +442,32 @@ fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
         .map_err(|e| fail(e.to_string()))
 }
 
-fn migrate(conn: &mut DbConn) -> Result<(), String> {
+/// The PostgreSQL advisory lock held while migrating ("newsdesk" in ASCII).
+/// Several instances started at once against an empty database would each
+/// see the migrations pending and run them side by side: the second
+/// `CREATE TABLE` fails, and that instance does not start. Holding the lock,
+/// the others wait, then find nothing left to do.
+pub const MIGRATION_LOCK: i64 = 0x6e65_7773_6465_736b;
+
+/// Runs the migrations this binary holds that the database lacks (on
+/// PostgreSQL, under [`MIGRATION_LOCK`]). `Database::open` calls it.
+pub fn migrate(conn: &mut DbConn) -> Result<(), String> {
     let result = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => {
+            // A session-level lock: the migrations commit one transaction
+            // each, and the lock must outlast them all.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).map_err(|e| e.to_string())?;
+            let migrated = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            // Released whatever happened. Closing the connection would
+            // release it too, but the server notices a closed connection
+            // only some time later, and the other instances wait until then.
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            match (migrated, unlocked) {
+                (Err(error), _) => Err(error),
+                (Ok(()), Err(error)) => return Err(format!("cannot release the migration lock: {error}")),
+                (Ok(()), Ok(())) => Ok(()),
+            }
+        }
         DbConn::Sqlite(c) => {
             // WAL is a property of the file, so it is set once here rather
             // than per connection; readers then never block the writer.
