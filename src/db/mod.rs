@@ -1,6 +1,7 @@
 //! The database: one connection type for both backends, the pool, migrations,
 //! and the helper that runs blocking diesel work off the async workers.
 
+pub mod readiness;
 pub mod schema;
 
 use std::sync::Arc;
@@ -127,6 +128,7 @@ pub struct Database {
     backend: Backend,
     /// The writer thread's queue, started on first use (see [`Database::write`]).
     writer: Arc<std::sync::OnceLock<std::sync::mpsc::Sender<WriteJob>>>,
+    readiness: Arc<readiness::ReadinessCheck>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,7 +242,8 @@ impl Database {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
-        Ok(Database { pool, counter, backend, writer: Arc::default() })
+        let readiness = Arc::new(readiness::ReadinessCheck::new(url));
+        Ok(Database { pool, counter, backend, writer: Arc::default(), readiness })
     }
 
     pub fn backend(&self) -> Backend {
@@ -249,6 +252,12 @@ impl Database {
 
     pub fn query_counter(&self) -> &QueryCounter {
         &self.counter
+    }
+
+    /// Whether the database answers and holds every migration this binary
+    /// knows, asked on a connection of its own (see [`readiness`]).
+    pub async fn readiness(&self) -> readiness::Readiness {
+        self.readiness.check().await
     }
 
     /// A connection for blocking code (CLI commands, start-up work).
