@@ -1,6 +1,8 @@
 //! Settings, read from flags and environment variables and validated once at
-//! start-up. Every error names the setting it is about.
+//! start-up. Every error names the setting it is about: its environment
+//! variable and its flag, since either may have been used.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -53,9 +55,9 @@ impl DatabaseUrl {
     }
 }
 
-/// A setting that failed validation: which one, and why.
-#[derive(Debug, thiserror::Error)]
-#[error("{setting}: {reason}")]
+/// A setting that failed validation: which one (its environment
+/// variable), and why. Shown as `NEWSDESK_DEMO (--demo): reason`.
+#[derive(Debug)]
 pub struct ConfigError {
     pub setting: &'static str,
     pub reason: String,
@@ -65,6 +67,115 @@ impl ConfigError {
     pub fn new(setting: &'static str, reason: impl Into<String>) -> Self {
         ConfigError { setting, reason: reason.into() }
     }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match flag_of(self.setting) {
+            Some(flag) => write!(f, "{} ({flag}): {}", self.setting, self.reason),
+            None => write!(f, "{}: {}", self.setting, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Every setting's environment variable with its flag. The command line's
+/// definitions are checked against this list (main.rs's tests).
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("NEWSDESK_DATABASE_URL", "--database-url"),
+    ("DATABASE_URL", "--database-url"),
+    ("NEWSDESK_BIND", "--bind"),
+    ("NEWSDESK_BASE_URL", "--base-url"),
+    ("NEWSDESK_DEMO", "--demo"),
+    ("NEWSDESK_POOL_SIZE", "--pool-size"),
+    ("NEWSDESK_WORKERS", "--workers"),
+    ("NEWSDESK_SITE_NAME", "--site-name"),
+    ("NEWSDESK_SESSION_KEY", "--session-key"),
+    ("NEWSDESK_LOCAL_HTTP", "--local-http"),
+    ("NEWSDESK_PAGE_CACHE_MB", "--page-cache-mb"),
+    ("NEWSDESK_TRUST_PROXY", "--trust-proxy"),
+    ("NEWSDESK_SESSION_IDLE_DAYS", "--session-idle-days"),
+    ("NEWSDESK_SESSION_LIFETIME_DAYS", "--session-lifetime-days"),
+    ("NEWSDESK_COMMENT_INTERVAL_SECS", "--comment-interval-secs"),
+    ("NEWSDESK_COMMENT_BURST", "--comment-burst"),
+    ("NEWSDESK_SHUTDOWN_SECS", "--shutdown-secs"),
+    ("NEWSDESK_MAX_IN_FLIGHT", "--max-in-flight"),
+];
+
+/// The flag that sets the same thing as an environment variable.
+pub fn flag_of(setting: &str) -> Option<&'static str> {
+    SETTINGS.iter().find(|(variable, _)| *variable == setting).map(|(_, flag)| *flag)
+}
+
+/// Each setting as it was typed: the flag's text, or else the environment
+/// variable's, not read yet. [`RawSettings::read`] reads them, so that a
+/// refused one is named the same way whether it came from a flag or from
+/// the environment, which the command-line parser's own errors do not do.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsText {
+    pub database_url: Option<OsString>,
+    /// `DATABASE_URL`, which many hosting platforms set; the other wins.
+    pub database_url_fallback: Option<OsString>,
+    pub bind: Option<OsString>,
+    pub base_url: Option<OsString>,
+    pub demo: Option<OsString>,
+    pub pool_size: Option<OsString>,
+    pub workers: Option<OsString>,
+    pub site_name: Option<OsString>,
+    pub session_key: Option<OsString>,
+    pub local_http: Option<OsString>,
+    pub trust_proxy: Option<OsString>,
+    pub page_cache_mb: Option<OsString>,
+    pub session_idle_days: Option<OsString>,
+    pub session_lifetime_days: Option<OsString>,
+    pub comment_interval_secs: Option<OsString>,
+    pub comment_burst: Option<OsString>,
+    pub shutdown_secs: Option<OsString>,
+    pub max_in_flight: Option<OsString>,
+}
+
+/// What a yes-or-no setting takes, for the error that refuses another word.
+const SWITCH_WORDS: &str = "use 1/0, true/false, yes/no or on/off";
+
+/// A yes-or-no setting as people write one, in any case. Empty is no: an
+/// environment file's `NEWSDESK_DEMO=` means it is not set.
+pub fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("\"{text}\" is not a yes or no; {SWITCH_WORDS}")),
+    }
+}
+
+/// A setting's text, if it has any: empty (or blank) counts as not set.
+fn text_of(setting: &'static str, typed: Option<OsString>) -> Result<Option<String>, ConfigError> {
+    let Some(typed) = typed else { return Ok(None) };
+    let text = typed
+        .into_string()
+        .map_err(|raw| ConfigError::new(setting, format!("\"{}\" is not valid UTF-8 text", raw.to_string_lossy())))?;
+    Ok(if text.trim().is_empty() { None } else { Some(text) })
+}
+
+fn switch(setting: &'static str, typed: Option<OsString>) -> Result<bool, ConfigError> {
+    match text_of(setting, typed)? {
+        Some(text) => parse_switch(&text).map_err(|reason| ConfigError::new(setting, reason)),
+        None => Ok(false),
+    }
+}
+
+fn number<T>(setting: &'static str, typed: Option<OsString>) -> Result<Option<T>, ConfigError>
+where
+    T: std::str::FromStr<Err = std::num::ParseIntError>,
+{
+    let Some(text) = text_of(setting, typed)? else { return Ok(None) };
+    text.trim().parse::<T>().map(Some).map_err(|error| {
+        let reason = match error.kind() {
+            std::num::IntErrorKind::PosOverflow => format!("\"{text}\" is too large"),
+            _ => format!("\"{text}\" is not a whole number"),
+        };
+        ConfigError::new(setting, reason)
+    })
 }
 
 /// A rate limit: one event per `interval`, with bursts of up to `burst`.
@@ -118,6 +229,8 @@ pub struct Config {
     /// Public address of the site, used for every absolute URL; no trailing slash.
     pub base_url: String,
     pub pool_size: u32,
+    /// HTTP worker threads; `None`: one per CPU core.
+    pub workers: Option<usize>,
     pub site_name: String,
     /// Signs and encrypts the session cookie (64 bytes).
     pub session_key: Vec<u8>,
@@ -144,7 +257,8 @@ pub struct Config {
     pub max_in_flight: usize,
 }
 
-/// Raw settings as they come from flags and the environment.
+/// Raw settings as they come from flags and the environment, each read as
+/// its type but not yet checked against the others or its range.
 #[derive(Clone, Debug, Default)]
 pub struct RawSettings {
     pub database_url: Option<String>,
@@ -152,6 +266,8 @@ pub struct RawSettings {
     pub base_url: Option<String>,
     pub demo: bool,
     pub pool_size: Option<u32>,
+    /// HTTP worker threads; one per CPU core when not set.
+    pub workers: Option<usize>,
     pub site_name: Option<String>,
     pub session_key: Option<String>,
     /// Only serving needs a lasting session key; `import` and `migrate` don't.
@@ -165,6 +281,44 @@ pub struct RawSettings {
     pub page_cache_mb: Option<u32>,
     pub shutdown_secs: Option<u64>,
     pub max_in_flight: Option<usize>,
+}
+
+impl RawSettings {
+    /// Reads each setting as typed. `serving`: whether the command serves
+    /// the site (only that needs a lasting session key).
+    pub fn read(text: SettingsText, serving: bool) -> Result<RawSettings, ConfigError> {
+        let database_url = match text_of("NEWSDESK_DATABASE_URL", text.database_url)? {
+            Some(url) => Some(url),
+            None => match text_of("DATABASE_URL", text.database_url_fallback)? {
+                // Checked here, where it is known which variable held it.
+                Some(url) => {
+                    DatabaseUrl::parse(&url).map_err(|reason| ConfigError::new("DATABASE_URL", reason))?;
+                    Some(url)
+                }
+                None => None,
+            },
+        };
+        Ok(RawSettings {
+            database_url,
+            bind: text_of("NEWSDESK_BIND", text.bind)?,
+            base_url: text_of("NEWSDESK_BASE_URL", text.base_url)?,
+            demo: switch("NEWSDESK_DEMO", text.demo)?,
+            pool_size: number("NEWSDESK_POOL_SIZE", text.pool_size)?,
+            workers: number("NEWSDESK_WORKERS", text.workers)?,
+            site_name: text_of("NEWSDESK_SITE_NAME", text.site_name)?,
+            session_key: text_of("NEWSDESK_SESSION_KEY", text.session_key)?,
+            serving,
+            local_http: switch("NEWSDESK_LOCAL_HTTP", text.local_http)?,
+            trust_proxy: switch("NEWSDESK_TRUST_PROXY", text.trust_proxy)?,
+            session_idle_days: number("NEWSDESK_SESSION_IDLE_DAYS", text.session_idle_days)?,
+            session_lifetime_days: number("NEWSDESK_SESSION_LIFETIME_DAYS", text.session_lifetime_days)?,
+            comment_interval_secs: number("NEWSDESK_COMMENT_INTERVAL_SECS", text.comment_interval_secs)?,
+            comment_burst: number("NEWSDESK_COMMENT_BURST", text.comment_burst)?,
+            page_cache_mb: number("NEWSDESK_PAGE_CACHE_MB", text.page_cache_mb)?,
+            shutdown_secs: number("NEWSDESK_SHUTDOWN_SECS", text.shutdown_secs)?,
+            max_in_flight: number("NEWSDESK_MAX_IN_FLIGHT", text.max_in_flight)?,
+        })
+    }
 }
 
 impl Config {
@@ -188,6 +342,9 @@ impl Config {
         });
         if !(1..=256).contains(&pool_size) {
             return Err(ConfigError::new("NEWSDESK_POOL_SIZE", "must be between 1 and 256"));
+        }
+        if raw.workers.is_some_and(|workers| !(1..=1024).contains(&workers)) {
+            return Err(ConfigError::new("NEWSDESK_WORKERS", "must be between 1 and 1024"));
         }
         let site_name = raw.site_name.unwrap_or_else(|| "Newsdesk".to_string()).trim().to_string();
         if site_name.is_empty() {
@@ -247,6 +404,7 @@ impl Config {
             bind,
             base_url,
             pool_size,
+            workers: raw.workers,
             site_name,
             session_key,
             local_http: raw.local_http || zero_config,
@@ -406,5 +564,133 @@ mod tests {
         assert_eq!(Config::from_raw(raw).unwrap().base_url, "https://news.example.org");
         let raw = RawSettings { base_url: Some("ftp://x".into()), database_url: db, ..Default::default() };
         assert_eq!(Config::from_raw(raw).unwrap_err().setting, "NEWSDESK_BASE_URL");
+    }
+
+    fn typed(text: &str) -> Option<OsString> {
+        Some(OsString::from(text))
+    }
+
+    #[test]
+    fn yes_or_no_takes_the_usual_words_in_any_case() {
+        for yes in ["1", "true", "TRUE", "True", "yes", "Yes", "on", "ON", " on "] {
+            assert_eq!(parse_switch(yes), Ok(true), "{yes:?}");
+        }
+        for no in ["0", "false", "False", "no", "NO", "off", "Off", "", "  "] {
+            assert_eq!(parse_switch(no), Ok(false), "{no:?}");
+        }
+        for neither in ["maybe", "2", "y", "enabled", "-1", "tru"] {
+            assert!(parse_switch(neither).unwrap_err().contains(SWITCH_WORDS), "{neither:?}");
+        }
+    }
+
+    #[test]
+    fn every_switch_is_read_the_same_way() {
+        let text =
+            SettingsText { demo: typed("yes"), local_http: typed("On"), trust_proxy: typed("1"), ..Default::default() };
+        let raw = RawSettings::read(text, true).unwrap();
+        assert!(raw.demo && raw.local_http && raw.trust_proxy);
+        let text = SettingsText {
+            demo: typed("off"),
+            local_http: typed(""),
+            trust_proxy: typed("FALSE"),
+            ..Default::default()
+        };
+        let raw = RawSettings::read(text, true).unwrap();
+        assert!(!raw.demo && !raw.local_http && !raw.trust_proxy);
+        assert!(!RawSettings::read(SettingsText::default(), true).unwrap().demo, "not set is off");
+    }
+
+    #[test]
+    fn a_refused_setting_names_its_variable_and_its_flag() {
+        let refused = |text: SettingsText| RawSettings::read(text, true).unwrap_err().to_string();
+        assert_eq!(
+            refused(SettingsText { demo: typed("maybe"), ..Default::default() }),
+            "NEWSDESK_DEMO (--demo): \"maybe\" is not a yes or no; use 1/0, true/false, yes/no or on/off"
+        );
+        assert_eq!(
+            refused(SettingsText { trust_proxy: typed("sometimes"), ..Default::default() }),
+            "NEWSDESK_TRUST_PROXY (--trust-proxy): \"sometimes\" is not a yes or no; use 1/0, true/false, yes/no or on/off"
+        );
+        assert_eq!(
+            refused(SettingsText { pool_size: typed("many"), ..Default::default() }),
+            "NEWSDESK_POOL_SIZE (--pool-size): \"many\" is not a whole number"
+        );
+        assert_eq!(
+            refused(SettingsText { page_cache_mb: typed("-1"), ..Default::default() }),
+            "NEWSDESK_PAGE_CACHE_MB (--page-cache-mb): \"-1\" is not a whole number"
+        );
+        assert_eq!(
+            refused(SettingsText { comment_burst: typed("99999999999"), ..Default::default() }),
+            "NEWSDESK_COMMENT_BURST (--comment-burst): \"99999999999\" is too large"
+        );
+        assert_eq!(
+            refused(SettingsText { database_url_fallback: typed("redis://cache"), ..Default::default() }),
+            "DATABASE_URL (--database-url): unsupported scheme \"redis\": use postgres://USER@HOST/DB or sqlite://PATH"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let bytes = OsString::from_vec(vec![b'n', 0xff]);
+            let text = SettingsText { site_name: Some(bytes), ..Default::default() };
+            assert!(refused(text).starts_with("NEWSDESK_SITE_NAME (--site-name): "));
+        }
+        for (setting, text) in [
+            ("NEWSDESK_SESSION_IDLE_DAYS", SettingsText { session_idle_days: typed("2w"), ..Default::default() }),
+            (
+                "NEWSDESK_SESSION_LIFETIME_DAYS",
+                SettingsText { session_lifetime_days: typed("x"), ..Default::default() },
+            ),
+            (
+                "NEWSDESK_COMMENT_INTERVAL_SECS",
+                SettingsText { comment_interval_secs: typed("1.5"), ..Default::default() },
+            ),
+            ("NEWSDESK_WORKERS", SettingsText { workers: typed("all"), ..Default::default() }),
+        ] {
+            assert!(refused(text).starts_with(&format!("{setting} ({})", flag_of(setting).unwrap())), "{setting}");
+        }
+    }
+
+    #[test]
+    fn checks_after_reading_name_the_flag_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Some(dir.path().join("x.db").display().to_string());
+        let refused = |raw: RawSettings| Config::from_raw(raw).unwrap_err().to_string();
+        let raw = RawSettings { database_url: db.clone(), pool_size: Some(0), ..Default::default() };
+        assert_eq!(refused(raw), "NEWSDESK_POOL_SIZE (--pool-size): must be between 1 and 256");
+        let raw = RawSettings { database_url: db.clone(), workers: Some(0), ..Default::default() };
+        assert_eq!(refused(raw), "NEWSDESK_WORKERS (--workers): must be between 1 and 1024");
+        let raw = RawSettings { database_url: db.clone(), bind: Some("everywhere".into()), ..Default::default() };
+        assert!(refused(raw).starts_with("NEWSDESK_BIND (--bind): \"everywhere\""));
+        let raw = RawSettings { database_url: Some("mysql://root@h/db".into()), ..Default::default() };
+        assert!(refused(raw).starts_with("NEWSDESK_DATABASE_URL (--database-url): unsupported scheme \"mysql\""));
+        let raw = RawSettings { database_url: db, workers: Some(3), ..Default::default() };
+        assert_eq!(Config::from_raw(raw).unwrap().workers, Some(3));
+    }
+
+    #[test]
+    fn an_empty_setting_is_not_set() {
+        let text = SettingsText {
+            database_url: typed(""),
+            database_url_fallback: typed(" "),
+            bind: typed(""),
+            pool_size: typed(""),
+            site_name: typed(" "),
+            session_key: typed(""),
+            comment_burst: typed(""),
+            ..Default::default()
+        };
+        let raw = RawSettings::read(text, false).unwrap();
+        assert_eq!(raw.database_url, None);
+        assert_eq!(raw.bind, None);
+        assert_eq!(raw.pool_size, None);
+        assert_eq!(raw.site_name, None);
+        assert_eq!(raw.session_key, None);
+        assert_eq!(raw.comment_burst, None);
+        let text = SettingsText {
+            database_url: typed("sqlite://a.db"),
+            database_url_fallback: typed("redis://x"),
+            ..Default::default()
+        };
+        assert_eq!(RawSettings::read(text, false).unwrap().database_url.as_deref(), Some("sqlite://a.db"), "ours wins");
     }
 }

@@ -79,6 +79,8 @@ pub fn app(
         // Outside compression: kept pages are stored compressed once and
         // sent as they are.
         .wrap(from_fn(page_cache::serve))
+        // Outside the page cache, the first to read cookies: probes carry none.
+        .wrap(from_fn(routes::health::without_cookies))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .service(routes::stories::home)
         .service(routes::stories::show_article)
@@ -119,7 +121,9 @@ pub fn app(
         .service(routes::listings::tag)
         .service(routes::files::asset)
         .service(routes::files::media)
-        .service(routes::files::health)
+        .service(routes::health::livez)
+        .service(routes::health::readyz)
+        .service(routes::health::healthz)
         .default_service(web::to(routes::errors::not_found))
 }
 

@@ -1,12 +1,13 @@
 //! The `newsdesk` command: serve the site, migrate, import articles.
 
+use std::ffi::OsString;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use actix_web::web;
 use clap::{Args, Parser, Subcommand};
-use newsdesk::config::{Config, RawSettings};
+use newsdesk::config::{Config, ConfigError, RawSettings, SettingsText};
 use newsdesk::db::Database;
 use newsdesk::import::{self, DirSource, ImportOptions};
 use newsdesk::models::moderation::{RoleChange, change_role};
@@ -24,61 +25,91 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// Every setting, as text: `config::RawSettings::read` reads them, so that
+/// a refused one is named by its variable and its flag in one line. The
+/// yes-or-no flags take a value only after `=` (`--demo=no`), so that
+/// `--demo serve` still means "demo, and serve".
 #[derive(Args)]
 struct Settings {
     /// Database: postgres://USER@HOST/DB or sqlite://PATH. Without it the
     /// site runs on ./newsdesk.db and loads the demo content.
-    #[arg(long, global = true, env = "NEWSDESK_DATABASE_URL")]
-    database_url: Option<String>,
+    #[arg(long, global = true, env = "NEWSDESK_DATABASE_URL", value_name = "URL")]
+    database_url: Option<OsString>,
     /// Address to listen on.
-    #[arg(long, global = true, env = "NEWSDESK_BIND")]
-    bind: Option<String>,
+    #[arg(long, global = true, env = "NEWSDESK_BIND", value_name = "ADDRESS:PORT")]
+    bind: Option<OsString>,
     /// Public address of the site, used in absolute links.
-    #[arg(long, global = true, env = "NEWSDESK_BASE_URL")]
-    base_url: Option<String>,
+    #[arg(long, global = true, env = "NEWSDESK_BASE_URL", value_name = "URL")]
+    base_url: Option<OsString>,
     /// Load the demo articles into an empty database even though a database URL was given.
-    #[arg(long, global = true, env = "NEWSDESK_DEMO")]
-    demo: bool,
+    #[arg(long, global = true, env = "NEWSDESK_DEMO", value_name = "YES/NO", num_args = 0..=1, require_equals = true, default_missing_value = "yes")]
+    demo: Option<OsString>,
     /// Database connections per process.
-    #[arg(long, global = true, env = "NEWSDESK_POOL_SIZE")]
-    pool_size: Option<u32>,
+    #[arg(long, global = true, env = "NEWSDESK_POOL_SIZE", value_name = "N")]
+    pool_size: Option<OsString>,
     /// Name shown in the masthead and page titles.
-    #[arg(long, global = true, env = "NEWSDESK_SITE_NAME")]
-    site_name: Option<String>,
+    #[arg(long, global = true, env = "NEWSDESK_SITE_NAME", value_name = "NAME")]
+    site_name: Option<OsString>,
     /// HTTP worker threads (default: one per CPU core).
-    #[arg(long, global = true, env = "NEWSDESK_WORKERS")]
-    workers: Option<usize>,
+    #[arg(long, global = true, env = "NEWSDESK_WORKERS", value_name = "N")]
+    workers: Option<OsString>,
     /// 128 hex characters that sign session cookies; required with PostgreSQL.
     /// With SQLite one is made and kept beside the database file.
-    #[arg(long, global = true, env = "NEWSDESK_SESSION_KEY", hide_env_values = true)]
-    session_key: Option<String>,
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_KEY", hide_env_values = true, value_name = "HEX")]
+    session_key: Option<OsString>,
     /// Send cookies without the Secure flag, for plain http on your own machine.
-    #[arg(long, global = true, env = "NEWSDESK_LOCAL_HTTP")]
-    local_http: bool,
+    #[arg(long, global = true, env = "NEWSDESK_LOCAL_HTTP", value_name = "YES/NO", num_args = 0..=1, require_equals = true, default_missing_value = "yes")]
+    local_http: Option<OsString>,
     /// Memory in MB for whole pages kept for readers who are not logged in (0: none).
-    #[arg(long, global = true, env = "NEWSDESK_PAGE_CACHE_MB")]
-    page_cache_mb: Option<u32>,
+    #[arg(long, global = true, env = "NEWSDESK_PAGE_CACHE_MB", value_name = "MB")]
+    page_cache_mb: Option<OsString>,
     /// Take the client address from X-Forwarded-For (only behind your own proxy).
-    #[arg(long, global = true, env = "NEWSDESK_TRUST_PROXY")]
-    trust_proxy: bool,
+    #[arg(long, global = true, env = "NEWSDESK_TRUST_PROXY", value_name = "YES/NO", num_args = 0..=1, require_equals = true, default_missing_value = "yes")]
+    trust_proxy: Option<OsString>,
     /// Days of inactivity after which a session ends (default 14).
-    #[arg(long, global = true, env = "NEWSDESK_SESSION_IDLE_DAYS")]
-    session_idle_days: Option<u32>,
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_IDLE_DAYS", value_name = "DAYS")]
+    session_idle_days: Option<OsString>,
     /// Days after log-in at which a session ends however active (default 30).
-    #[arg(long, global = true, env = "NEWSDESK_SESSION_LIFETIME_DAYS")]
-    session_lifetime_days: Option<u32>,
+    #[arg(long, global = true, env = "NEWSDESK_SESSION_LIFETIME_DAYS", value_name = "DAYS")]
+    session_lifetime_days: Option<OsString>,
     /// Seconds between comments per reader, after the burst (default 10).
-    #[arg(long, global = true, env = "NEWSDESK_COMMENT_INTERVAL_SECS")]
-    comment_interval_secs: Option<u64>,
+    #[arg(long, global = true, env = "NEWSDESK_COMMENT_INTERVAL_SECS", value_name = "SECONDS")]
+    comment_interval_secs: Option<OsString>,
     /// Comments a reader may post in a row before the interval applies (default 3).
-    #[arg(long, global = true, env = "NEWSDESK_COMMENT_BURST")]
-    comment_burst: Option<u32>,
+    #[arg(long, global = true, env = "NEWSDESK_COMMENT_BURST", value_name = "N")]
+    comment_burst: Option<OsString>,
     /// On SIGTERM or SIGINT, seconds the requests in flight may take to finish (default 30).
-    #[arg(long, global = true, env = "NEWSDESK_SHUTDOWN_SECS")]
-    shutdown_secs: Option<u64>,
+    #[arg(long, global = true, env = "NEWSDESK_SHUTDOWN_SECS", value_name = "SECONDS")]
+    shutdown_secs: Option<OsString>,
     /// Requests worked on at once before further page requests get a quick 503 (default 256).
-    #[arg(long, global = true, env = "NEWSDESK_MAX_IN_FLIGHT")]
-    max_in_flight: Option<usize>,
+    #[arg(long, global = true, env = "NEWSDESK_MAX_IN_FLIGHT", value_name = "N")]
+    max_in_flight: Option<OsString>,
+}
+
+impl Settings {
+    fn into_text(self) -> SettingsText {
+        SettingsText {
+            database_url: self.database_url,
+            // What most hosting platforms set.
+            database_url_fallback: std::env::var_os("DATABASE_URL"),
+            bind: self.bind,
+            base_url: self.base_url,
+            demo: self.demo,
+            pool_size: self.pool_size,
+            workers: self.workers,
+            site_name: self.site_name,
+            session_key: self.session_key,
+            local_http: self.local_http,
+            trust_proxy: self.trust_proxy,
+            page_cache_mb: self.page_cache_mb,
+            session_idle_days: self.session_idle_days,
+            session_lifetime_days: self.session_lifetime_days,
+            comment_interval_secs: self.comment_interval_secs,
+            comment_burst: self.comment_burst,
+            shutdown_secs: self.shutdown_secs,
+            max_in_flight: self.max_in_flight,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,34 +162,11 @@ fn main() -> ExitCode {
         println!("{}", newsdesk::config::new_session_key());
         return ExitCode::SUCCESS;
     }
-    let workers = cli.settings.workers;
-    let raw = RawSettings {
-        // DATABASE_URL is what most hosting platforms set.
-        database_url: cli.settings.database_url.or_else(|| std::env::var("DATABASE_URL").ok()),
-        bind: cli.settings.bind,
-        base_url: cli.settings.base_url,
-        demo: cli.settings.demo,
-        pool_size: cli.settings.pool_size,
-        site_name: cli.settings.site_name,
-        session_key: cli.settings.session_key,
-        serving: matches!(cli.command, None | Some(Command::Serve)),
-        local_http: cli.settings.local_http,
-        trust_proxy: cli.settings.trust_proxy,
-        session_idle_days: cli.settings.session_idle_days,
-        session_lifetime_days: cli.settings.session_lifetime_days,
-        comment_interval_secs: cli.settings.comment_interval_secs,
-        page_cache_mb: cli.settings.page_cache_mb,
-        comment_burst: cli.settings.comment_burst,
-        shutdown_secs: cli.settings.shutdown_secs,
-        max_in_flight: cli.settings.max_in_flight,
-    };
-    let config = match Config::from_raw(raw) {
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let config = match RawSettings::read(cli.settings.into_text(), serving).and_then(Config::from_raw) {
         Ok(config) => config,
         Err(error) => return fail(&error.to_string()),
     };
-    if workers == Some(0) {
-        return fail("NEWSDESK_WORKERS: must be at least 1");
-    }
     let db = match Database::open(&config.database, config.pool_size) {
         Ok(db) => db,
         Err(error) => return fail(&format!("NEWSDESK_DATABASE_URL ({}): {error}", config.database.redacted())),
@@ -170,7 +178,7 @@ fn main() -> ExitCode {
         }
         Command::Import { dir } => told(&db, run_import(&db, &dir)),
         Command::Backup { to } => run_backup(&db, &to),
-        Command::Serve => run_server(config, db, workers),
+        Command::Serve => run_server(config, db),
         Command::SessionKey => ExitCode::SUCCESS,
         Command::User(command) => told(&db, run_user_command(&db, command)),
     }
@@ -328,7 +336,7 @@ fn run_user_command(db: &Database, command: UserCommand) -> ExitCode {
     }
 }
 
-fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode {
+fn run_server(config: Config, db: Database) -> ExitCode {
     if config.load_demo {
         let loaded = db
             .conn()
@@ -347,7 +355,11 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
     }
     let listener = match TcpListener::bind(config.bind) {
         Ok(listener) => listener,
-        Err(error) => return fail(&format!("NEWSDESK_BIND: cannot listen on {}: {error}", config.bind)),
+        Err(error) => {
+            return fail(
+                &ConfigError::new("NEWSDESK_BIND", format!("cannot listen on {}: {error}", config.bind)).to_string(),
+            );
+        }
     };
     tracing::info!("database: {}", config.database.redacted());
     if config.zero_config {
@@ -356,6 +368,7 @@ fn run_server(config: Config, db: Database, workers: Option<usize>) -> ExitCode 
         );
     }
     tracing::info!("newsdesk is ready: open {} in your browser", config.base_url);
+    let workers = config.workers;
     let state = web::Data::new(AppState::new(config, db));
     let result = actix_web::rt::System::new().block_on(async move {
         let server = newsdesk::serve(state.clone(), listener, workers)?;
@@ -394,5 +407,44 @@ async fn stop_on_signals(server: actix_web::dev::ServerHandle, grace: std::time:
         () = graceful => tracing::info!("every request in flight finished"),
         _ = term.recv() => server.stop(false).await,
         _ = interrupt.recv() => server.stop(false).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// Errors name a setting's flag from config's list: every flag with an
+    /// environment variable must be in it, under the same names.
+    #[test]
+    fn every_setting_has_its_variable_and_flag_in_the_config_list() {
+        let command = Cli::command();
+        let mut named = 0;
+        for arg in command.get_arguments() {
+            let Some(variable) = arg.get_env() else { continue };
+            let variable = variable.to_str().unwrap();
+            let flag = format!("--{}", arg.get_long().unwrap());
+            assert_eq!(newsdesk::config::flag_of(variable), Some(flag.as_str()), "{variable}");
+            named += 1;
+        }
+        // DATABASE_URL is read by hand, so the list has one more.
+        assert_eq!(named + 1, newsdesk::config::SETTINGS.len());
+    }
+
+    #[test]
+    fn a_switch_takes_a_value_only_after_an_equals_sign() {
+        let cli = Cli::try_parse_from(["newsdesk", "--demo", "serve"]).unwrap();
+        assert_eq!(cli.settings.demo.as_deref(), Some("yes".as_ref()));
+        assert!(matches!(cli.command, Some(Command::Serve)));
+        let cli = Cli::try_parse_from(["newsdesk", "migrate", "--trust-proxy=off"]).unwrap();
+        assert_eq!(cli.settings.trust_proxy.as_deref(), Some("off".as_ref()));
+        assert!(matches!(cli.command, Some(Command::Migrate)));
     }
 }

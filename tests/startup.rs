@@ -3,23 +3,44 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// The longest a test waits for the binary to exit or to be ready; a
+/// start-up that hangs fails the test instead of hanging the suite.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 fn newsdesk() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
-    for var in ["NEWSDESK_DATABASE_URL", "DATABASE_URL", "NEWSDESK_BIND", "NEWSDESK_BASE_URL", "NEWSDESK_DEMO"] {
+    for (var, _) in newsdesk::config::SETTINGS {
         command.env_remove(var);
     }
     command.env("RUST_LOG", "info");
     command
 }
 
-/// Runs the binary to completion and returns its exit code and stderr.
+/// Runs the binary to completion and returns its exit code and stderr. It
+/// is killed, and the test fails, if it has not finished within `PATIENCE`.
 fn fails_with(command: &mut Command) -> (i32, String) {
-    let output = command.output().unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).to_string())
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (done, finished) = channel();
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        let _ = done.send(String::from_utf8_lossy(&text).to_string());
+    });
+    // Its standard error closes when it exits.
+    let Ok(stderr) = finished.recv_timeout(PATIENCE) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("newsdesk did not exit within {PATIENCE:?}");
+    };
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), stderr)
 }
 
 fn assert_one_clear_line(stderr: &str, must_contain: &[&str]) {
@@ -76,6 +97,23 @@ fn bad_bind_and_base_url_are_named() {
     assert_one_clear_line(&stderr, &["NEWSDESK_BASE_URL"]);
 }
 
+/// NEWSDESK_DEMO=maybe used to stop the program with clap's "invalid value
+/// 'maybe' for '--demo'", which does not say which variable to fix.
+#[test]
+fn a_refused_setting_names_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("site.db").display());
+    let (code, stderr) =
+        fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", &url).env("NEWSDESK_DEMO", "maybe"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_DEMO (--demo)", "\"maybe\"", "use 1/0, true/false, yes/no or on/off"]);
+    let (code, stderr) =
+        fails_with(newsdesk().arg("migrate").env("NEWSDESK_DATABASE_URL", &url).env("NEWSDESK_POOL_SIZE", "lots"));
+    assert_eq!(code, 2);
+    assert_one_clear_line(&stderr, &["NEWSDESK_POOL_SIZE (--pool-size)", "\"lots\" is not a whole number"]);
+    assert!(!dir.path().join("site.db").exists(), "refused before the database was touched");
+}
+
 #[test]
 fn a_taken_port_is_named() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -111,15 +149,21 @@ fn start(command: &mut Command) -> (Running, String) {
         }
     });
     let mut log = String::new();
-    for line in received.iter() {
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("starting service") {
-            std::thread::spawn(move || received.iter().for_each(drop));
-            return (running, log);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match received.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                log.push_str(&line);
+                log.push('\n');
+                if line.contains("starting service") {
+                    std::thread::spawn(move || received.iter().for_each(drop));
+                    return (running, log);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("newsdesk was not ready within {PATIENCE:?}:\n{log}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("newsdesk exited before it was ready:\n{log}"),
         }
     }
-    panic!("newsdesk exited before it was ready:\n{log}");
 }
 
 fn free_port() -> u16 {
@@ -155,6 +199,24 @@ async fn an_operator_database_gets_no_demo_unless_asked() {
         newsdesk().arg("--demo").env("NEWSDESK_DATABASE_URL", &url).env("NEWSDESK_BIND", format!("127.0.0.1:{port}")),
     );
     assert!(log.contains("loaded the demo newsroom"), "{log}");
+}
+
+/// `NEWSDESK_DEMO=1`, as people write a yes in an environment file, is a yes.
+#[actix_web::test]
+async fn a_yes_written_as_1_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("site.db").display());
+    let port = free_port();
+    let (_server, log) = start(
+        newsdesk()
+            .env("NEWSDESK_DEMO", "1")
+            .env("NEWSDESK_DATABASE_URL", &url)
+            .env("NEWSDESK_BIND", format!("127.0.0.1:{port}")),
+    );
+    assert!(log.contains("loaded the demo newsroom"), "{log}");
+    let live = reqwest::get(format!("http://127.0.0.1:{port}/livez")).await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.text().await.unwrap(), "ok");
 }
 
 /// libpq's OpenSSL used to clean up at exit while r2d2 was still opening a

@@ -2,6 +2,7 @@
 //! and the helper that runs blocking diesel work off the async workers.
 
 pub mod limits;
+pub mod readiness;
 pub mod schema;
 
 use std::sync::Arc;
@@ -134,6 +135,7 @@ pub struct Database {
     /// Whether the database was found out of reach and has not answered
     /// since (see [`limits::Reach`]).
     reach: Arc<limits::Reach>,
+    readiness: Arc<readiness::ReadinessCheck>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,7 +249,8 @@ impl Database {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
-        Ok(Database { pool, counter, backend, writer: Arc::default(), reach: Arc::default() })
+        let readiness = Arc::new(readiness::ReadinessCheck::new(url));
+        Ok(Database { pool, counter, backend, writer: Arc::default(), reach: Arc::default(), readiness })
     }
 
     pub fn backend(&self) -> Backend {
@@ -256,6 +259,12 @@ impl Database {
 
     pub fn query_counter(&self) -> &QueryCounter {
         &self.counter
+    }
+
+    /// Whether the database answers and holds every migration this binary
+    /// knows, asked on a connection of its own (see [`readiness`]).
+    pub async fn readiness(&self) -> readiness::Readiness {
+        self.readiness.check().await
     }
 
     /// A connection for blocking code (CLI commands, start-up work).
@@ -480,9 +489,32 @@ fn check_sqlite_file(path: &std::path::Path) -> Result<(), OpenError> {
         .map_err(|e| fail(e.to_string()))
 }
 
-fn migrate(conn: &mut DbConn) -> Result<(), String> {
+/// The PostgreSQL advisory lock held while migrating ("newsdesk" in ASCII).
+/// Several instances started at once against an empty database would each
+/// see the migrations pending and run them side by side: the second
+/// `CREATE TABLE` fails, and that instance does not start. Holding the lock,
+/// the others wait, then find nothing left to do.
+pub const MIGRATION_LOCK: i64 = 0x6e65_7773_6465_736b;
+
+/// Runs the migrations this binary holds that the database lacks (on
+/// PostgreSQL, under [`MIGRATION_LOCK`]). `Database::open` calls it.
+pub fn migrate(conn: &mut DbConn) -> Result<(), String> {
     let result = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => {
+            // A session-level lock: the migrations commit one transaction
+            // each, and the lock must outlast them all.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).map_err(|e| e.to_string())?;
+            let migrated = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            // Released whatever happened. Closing the connection would
+            // release it too, but the server notices a closed connection
+            // only some time later, and the other instances wait until then.
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            match (migrated, unlocked) {
+                (Err(error), _) => Err(error),
+                (Ok(()), Err(error)) => return Err(format!("cannot release the migration lock: {error}")),
+                (Ok(()), Ok(())) => Ok(()),
+            }
+        }
         DbConn::Sqlite(c) => {
             // WAL is a property of the file, so it is set once here rather
             // than per connection; readers then never block the writer.

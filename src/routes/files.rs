@@ -74,9 +74,3 @@ pub async fn media(
         .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox"))
         .body(file.bytes))
 }
-
-#[get("/healthz")]
-pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.db.run(|conn| Ok(crate::models::Section::all_in_order(conn).map(|_| ())?)).await?;
-    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok"))
-}

@@ -7,6 +7,7 @@ pub mod comments;
 pub mod errors;
 pub mod feeds;
 pub mod files;
+pub mod health;
 pub mod listings;
 pub mod replies;
 pub mod reports;
