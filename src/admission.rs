@@ -77,6 +77,7 @@ pub async fn admit(
     };
     let page = matches!(*request.method(), Method::GET | Method::HEAD) && !always_taken(request.path());
     let Some(_ticket) = state.admission.enter(page) else {
+        state.metrics.counters.turned_away.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut busy = crate::routes::errors::page(
             &state,
             StatusCode::SERVICE_UNAVAILABLE,

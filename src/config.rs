@@ -101,6 +101,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("NEWSDESK_COMMENT_BURST", "--comment-burst"),
     ("NEWSDESK_SHUTDOWN_SECS", "--shutdown-secs"),
     ("NEWSDESK_MAX_IN_FLIGHT", "--max-in-flight"),
+    ("NEWSDESK_METRICS_BIND", "--metrics-bind"),
 ];
 
 /// The flag that sets the same thing as an environment variable.
@@ -133,6 +134,7 @@ pub struct SettingsText {
     pub comment_burst: Option<OsString>,
     pub shutdown_secs: Option<OsString>,
     pub max_in_flight: Option<OsString>,
+    pub metrics_bind: Option<OsString>,
 }
 
 /// What a yes-or-no setting takes, for the error that refuses another word.
@@ -255,6 +257,8 @@ pub struct Config {
     /// Requests worked on at once before further page requests are turned
     /// away with 503 (`admission`).
     pub max_in_flight: usize,
+    /// Where `/metrics` is served, apart from the site; none by default.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Raw settings as they come from flags and the environment, each read as
@@ -281,6 +285,7 @@ pub struct RawSettings {
     pub page_cache_mb: Option<u32>,
     pub shutdown_secs: Option<u64>,
     pub max_in_flight: Option<usize>,
+    pub metrics_bind: Option<String>,
 }
 
 impl RawSettings {
@@ -317,6 +322,7 @@ impl RawSettings {
             page_cache_mb: number("NEWSDESK_PAGE_CACHE_MB", text.page_cache_mb)?,
             shutdown_secs: number("NEWSDESK_SHUTDOWN_SECS", text.shutdown_secs)?,
             max_in_flight: number("NEWSDESK_MAX_IN_FLIGHT", text.max_in_flight)?,
+            metrics_bind: text_of("NEWSDESK_METRICS_BIND", text.metrics_bind)?,
         })
     }
 }
@@ -396,6 +402,12 @@ impl Config {
         if !(1..=100_000).contains(&max_in_flight) {
             return Err(ConfigError::new("NEWSDESK_MAX_IN_FLIGHT", "must be between 1 and 100000"));
         }
+        let metrics_bind = match raw.metrics_bind {
+            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| {
+                ConfigError::new("NEWSDESK_METRICS_BIND", format!("\"{text}\" is not an address like 127.0.0.1:9187"))
+            })?),
+            None => None,
+        };
         let day = Duration::from_secs(24 * 60 * 60);
         Ok(Config {
             database,
@@ -416,6 +428,7 @@ impl Config {
             page_cache_bytes: page_cache_mb as usize * 1024 * 1024,
             shutdown_grace: Duration::from_secs(shutdown_secs),
             max_in_flight,
+            metrics_bind,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! `app()` builds the whole web application; the binary and the tests both
 //! use it, so tests exercise exactly what production serves.
 
+pub mod access_log;
 pub mod actions;
 pub mod admission;
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod head;
 pub mod import;
 pub mod lru;
+pub mod metrics;
 pub mod models;
 pub mod page_cache;
 pub mod permissions;
@@ -34,7 +36,7 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::UrlencodedError;
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::error::AppError;
@@ -81,7 +83,9 @@ pub fn app(
         .wrap(from_fn(page_cache::serve))
         // Outside the page cache, the first to read cookies: probes carry none.
         .wrap(from_fn(routes::health::without_cookies))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // Outermost: the access line, the request id and the figures cover
+        // answers from the page cache and the probes too.
+        .wrap(from_fn(access_log::record))
         .service(routes::stories::home)
         .service(routes::stories::show_article)
         .service(routes::feeds::site_feed)
@@ -193,17 +197,42 @@ fn spawn_janitor(state: web::Data<AppState>) {
     });
 }
 
+/// `/metrics` on its own listener (`NEWSDESK_METRICS_BIND`), apart from
+/// the site, so it is never public by accident: one worker, nothing else.
+pub fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).route("/metrics", web::get().to(routes::health::metrics))
+    })
+    .workers(1)
+    .disable_signals();
+    Ok(server.listen(listener)?.run())
+}
+
 /// Logs to standard error at `RUST_LOG`'s level (default `info`, which
-/// includes one access line per request).
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+/// includes one access line per request), as text or, with
+/// `NEWSDESK_LOG_FORMAT=json`, one JSON object per line for a log
+/// collector. Every line logged while a request is worked on carries its
+/// id (`access_log`).
+pub fn init_logging() -> Result<(), String> {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    let format = std::env::var("NEWSDESK_LOG_FORMAT").unwrap_or_default();
+    match format.trim().to_ascii_lowercase().as_str() {
+        "" | "text" => {
+            tracing_subscriber::fmt().with_env_filter(filter()).with_target(false).with_writer(std::io::stderr).init()
+        }
+        "json" => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .init(),
+        _ => return Err(format!("NEWSDESK_LOG_FORMAT: \"{format}\" is not a log format; use text or json")),
+    }
+    Ok(())
 }
 
 /// Keeps allocations of a megabyte or more out of glibc's heaps, so they

@@ -84,6 +84,9 @@ struct Settings {
     /// Requests worked on at once before further page requests get a quick 503 (default 256).
     #[arg(long, global = true, env = "NEWSDESK_MAX_IN_FLIGHT", value_name = "N")]
     max_in_flight: Option<OsString>,
+    /// Address for /metrics (Prometheus), apart from the site's; off when unset.
+    #[arg(long, global = true, env = "NEWSDESK_METRICS_BIND", value_name = "ADDRESS")]
+    metrics_bind: Option<OsString>,
 }
 
 impl Settings {
@@ -108,6 +111,7 @@ impl Settings {
             comment_burst: self.comment_burst,
             shutdown_secs: self.shutdown_secs,
             max_in_flight: self.max_in_flight,
+            metrics_bind: self.metrics_bind,
         }
     }
 }
@@ -156,7 +160,9 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    newsdesk::init_logging();
+    if let Err(error) = newsdesk::init_logging() {
+        return fail(&error);
+    }
     let cli = Cli::parse();
     if let Some(Command::SessionKey) = cli.command {
         println!("{}", newsdesk::config::new_session_key());
@@ -361,6 +367,15 @@ fn run_server(config: Config, db: Database) -> ExitCode {
             );
         }
     };
+    let metrics_listener = match config.metrics_bind.map(TcpListener::bind) {
+        Some(Ok(listener)) => Some(listener),
+        Some(Err(error)) => {
+            let at = config.metrics_bind.map(|a| a.to_string()).unwrap_or_default();
+            let message = format!("cannot listen on {at}: {error}");
+            return fail(&ConfigError::new("NEWSDESK_METRICS_BIND", message).to_string());
+        }
+        None => None,
+    };
     tracing::info!("database: {}", config.database.redacted());
     if config.zero_config {
         tracing::info!(
@@ -373,7 +388,20 @@ fn run_server(config: Config, db: Database) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         let server = newsdesk::serve(state.clone(), listener, workers)?;
         actix_web::rt::spawn(stop_on_signals(server.handle(), state.config.shutdown_grace));
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                tracing::info!("metrics: http://{}/metrics", listener.local_addr()?);
+                let metrics = newsdesk::serve_metrics(state.clone(), listener)?;
+                let handle = metrics.handle();
+                actix_web::rt::spawn(metrics);
+                Some(handle)
+            }
+            None => None,
+        };
         let stopped = server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
         state.changes.stop_relay();
         stopped
     });

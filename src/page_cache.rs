@@ -71,6 +71,8 @@ struct Stored {
     /// The same page in brotli, when it is worth compressing.
     brotli: Option<Bytes>,
     etag: Option<String>,
+    /// The route pattern that built it, for the metrics of later copies.
+    route: Option<String>,
 }
 
 impl Stored {
@@ -304,6 +306,7 @@ pub async fn serve(
         }
         return Ok(response);
     }
+    let route = response.request().match_pattern();
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let plain =
@@ -331,6 +334,7 @@ pub async fn serve(
         gzipped: compressible,
         brotli,
         etag: head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        route,
     };
     let response = answer(&stored, takes, held.as_deref(), "miss")?;
     cache.keep(key, stored, generation);
@@ -354,6 +358,20 @@ fn answer(stored: &Stored, takes: Encodings, held: Option<&str>, how: &'static s
         response.append_header((name.clone(), value.clone()));
     }
     response.insert_header((HeaderName::from_static(STATUS_HEADER), HeaderValue::from_static(how)));
+    let mut response = sent(&mut response, stored, takes, unchanged)?;
+    if let Some(route) = &stored.route {
+        response.extensions_mut().insert(crate::access_log::Route(route.clone()));
+    }
+    Ok(response)
+}
+
+/// The body part of [`answer`].
+fn sent(
+    response: &mut actix_web::HttpResponseBuilder,
+    stored: &Stored,
+    takes: Encodings,
+    unchanged: bool,
+) -> actix_web::Result<HttpResponse> {
     if unchanged {
         return Ok(response.finish());
     }
@@ -408,6 +426,7 @@ mod tests {
             gzipped: false,
             brotli: None,
             etag: None,
+            route: None,
         }
     }
 

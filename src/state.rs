@@ -38,6 +38,8 @@ pub struct AppState {
     pub accounts: Arc<Brief<i32, crate::models::User>>,
     /// Requests being worked on, and the page requests turned away past the limit.
     pub admission: crate::admission::Admission,
+    /// Figures for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     nav: NavSlot,
 }
 
@@ -95,6 +97,7 @@ impl AppState {
             sessions,
             accounts,
             admission,
+            metrics: crate::metrics::Metrics::default(),
             nav,
         }
     }

@@ -97,6 +97,8 @@ pub struct Posted {
     pub location: String,
     /// The author of the comment answered, whose count of new replies moved.
     pub answered: Option<i32>,
+    /// Held for review before others see it.
+    pub held: bool,
 }
 
 /// Posts a comment or a reply. On the writer, in one transaction from the
@@ -153,13 +155,20 @@ pub async fn post(
                         None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,
                     };
                     let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
-                    Ok(Ok(Posted { article_id: article.id, location: permalink(&article.slug, page, id), answered }))
+                    let location = permalink(&article.slug, page, id);
+                    let held = hold_reason.is_some();
+                    Ok(Ok(Posted { article_id: article.id, location, answered, held }))
                 }
                 Err(limited) => Ok(Err(Refusal::TooFast(limited))),
             }
         })
         .await?;
     if let Ok(posted) = &outcome {
+        let counters = &state.metrics.counters;
+        counters.comments_posted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if posted.held {
+            counters.comments_held.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let answered = posted.answered.map(|user_id| Change::Account { user_id });
         announce(state, std::iter::once(Change::Discussion { article_id: posted.article_id }).chain(answered));
     }

@@ -35,6 +35,8 @@ pub async fn act_on_comments(
     let mut changes: Vec<Change> = articles.into_iter().map(|article_id| Change::Discussion { article_id }).collect();
     if action == CommentAction::Remove && !changed.is_empty() {
         changes.push(Change::ModerationLog);
+        let removed = changed.len() as u64;
+        state.metrics.counters.comments_removed.fetch_add(removed, std::sync::atomic::Ordering::Relaxed);
     }
     announce(state, changes);
     Ok(changed.len())

@@ -79,6 +79,38 @@ impl Reach {
     }
 }
 
+/// How checkouts from the pool went, for the metrics.
+#[derive(Default)]
+pub struct Checkouts {
+    pub lent: std::sync::atomic::AtomicU64,
+    pub waited: std::sync::atomic::AtomicU64,
+    pub wait_micros: std::sync::atomic::AtomicU64,
+    pub timed_out: std::sync::atomic::AtomicU64,
+}
+
+/// A connection from the pool, waiting at most as long as `reach` allows,
+/// counted in `checkouts`.
+pub fn check_out(
+    pool: &super::Pool,
+    reach: &Reach,
+    checkouts: &Checkouts,
+) -> Result<super::PooledConn, crate::error::AppError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let started = std::time::Instant::now();
+    let conn = pool.get_timeout(reach.checkout()).inspect_err(|_| {
+        reach.lost();
+        checkouts.timed_out.fetch_add(1, Relaxed);
+    })?;
+    let waited = started.elapsed();
+    checkouts.lent.fetch_add(1, Relaxed);
+    // An idle connection is handed over in microseconds; more is a wait.
+    if waited > Duration::from_micros(200) {
+        checkouts.waited.fetch_add(1, Relaxed);
+        checkouts.wait_micros.fetch_add(waited.as_micros() as u64, Relaxed);
+    }
+    Ok(conn)
+}
+
 /// A PostgreSQL URL with the connection limits added, unless the operator
 /// set them already: connect within 2 seconds (libpq's least useful
 /// value), and let the kernel give up on a server that stopped answering

@@ -135,6 +135,7 @@ pub struct Database {
     /// Whether the database was found out of reach and has not answered
     /// since (see [`limits::Reach`]).
     reach: Arc<limits::Reach>,
+    checkouts: Arc<limits::Checkouts>,
     readiness: Arc<readiness::ReadinessCheck>,
 }
 
@@ -250,7 +251,29 @@ impl Database {
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
         let readiness = Arc::new(readiness::ReadinessCheck::new(url));
-        Ok(Database { pool, counter, backend, writer: Arc::default(), reach: Arc::default(), readiness })
+        Ok(Database {
+            pool,
+            counter,
+            backend,
+            writer: Arc::default(),
+            reach: Arc::default(),
+            checkouts: Arc::default(),
+            readiness,
+        })
+    }
+
+    /// The pool's figures now, for the metrics.
+    pub fn pool_figures(&self) -> PoolFigures {
+        use std::sync::atomic::Ordering::Relaxed;
+        let state = self.pool.state();
+        PoolFigures {
+            open: f64::from(state.connections),
+            idle: f64::from(state.idle_connections),
+            checkouts: self.checkouts.lent.load(Relaxed) as f64,
+            waits: self.checkouts.waited.load(Relaxed) as f64,
+            wait_seconds: self.checkouts.wait_micros.load(Relaxed) as f64 / 1e6,
+            timeouts: self.checkouts.timed_out.load(Relaxed) as f64,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -279,9 +302,9 @@ impl Database {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, reach) = (self.pool.clone(), self.reach.clone());
+        let (pool, reach, checkouts) = (self.pool.clone(), self.reach.clone(), self.checkouts.clone());
         let blocking = actix_web::web::block(move || {
-            let mut conn = pool.get_timeout(reach.checkout()).inspect_err(|_| reach.lost())?;
+            let mut conn = limits::check_out(&pool, &reach, &checkouts)?;
             let result = work(&mut conn);
             reach.learn(&result);
             // Out of reach (a lost connection, a timeout): this connection
@@ -302,6 +325,22 @@ impl Database {
                 Err(AppError::Unavailable("the database did not answer in time".into()))
             }
         }
+    }
+}
+
+/// The pool's state and how its checkouts went.
+pub struct PoolFigures {
+    pub open: f64,
+    pub idle: f64,
+    pub checkouts: f64,
+    pub waits: f64,
+    pub wait_seconds: f64,
+    pub timeouts: f64,
+}
+
+impl PoolFigures {
+    pub fn in_use(&self) -> f64 {
+        self.open - self.idle
     }
 }
 
@@ -362,12 +401,12 @@ impl Database {
         });
         let queue = self.writer.get_or_init(|| {
             let (queue, jobs) = std::sync::mpsc::channel::<WriteJob>();
-            let (pool, reach) = (self.pool.clone(), self.reach.clone());
+            let (pool, reach, checkouts) = (self.pool.clone(), self.reach.clone(), self.checkouts.clone());
             // One writer: a second one, tried on PostgreSQL, only waited for
             // the first one's lock on the story's figures row.
             std::thread::Builder::new()
                 .name("newsdesk-writer".into())
-                .spawn(move || run_writer(&pool, &reach, &jobs))
+                .spawn(move || run_writer(&pool, &reach, &checkouts, &jobs))
                 .map_err(|error| tracing::error!(%error, "could not start the writer thread"))
                 .ok();
             queue
@@ -384,7 +423,12 @@ impl Database {
 /// The writer thread: waits for work, then takes everything queued
 /// meanwhile into one transaction, and delivers the outcomes after it ends.
 /// It stops when the last `Database` handle (and so the queue) is gone.
-fn run_writer(pool: &Pool, reach: &limits::Reach, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
+fn run_writer(
+    pool: &Pool,
+    reach: &limits::Reach,
+    checkouts: &limits::Checkouts,
+    jobs: &std::sync::mpsc::Receiver<WriteJob>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MOST_PER_BATCH {
@@ -393,10 +437,9 @@ fn run_writer(pool: &Pool, reach: &limits::Reach, jobs: &std::sync::mpsc::Receiv
                 Err(_) => break,
             }
         }
-        let mut conn = match pool.get_timeout(reach.checkout()) {
+        let mut conn = match limits::check_out(pool, reach, checkouts) {
             Ok(conn) => conn,
             Err(error) => {
-                reach.lost();
                 tracing::error!(%error, "the writer could not get a connection");
                 continue;
             }

@@ -72,3 +72,12 @@ pub async fn without_cookies(
     }
     next.call(request).await
 }
+
+/// The figures in Prometheus' text format; served only on the metrics
+/// listener (`serve_metrics`), never by the site's own `app()`.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(crate::metrics::render(&state))
+}
