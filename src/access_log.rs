@@ -29,7 +29,7 @@ pub struct RequestId(pub String);
 /// The route pattern an answer from the page cache was built by, which
 /// the request that got the copy never matched itself.
 #[derive(Clone)]
-pub struct Route(pub String);
+pub struct Route(pub std::sync::Arc<str>);
 
 /// An id from a proxy is kept only when it looks like one: short, and
 /// nothing that could break a log line.
@@ -78,11 +78,16 @@ pub async fn record(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
     }
-    let route = response
-        .request()
-        .match_pattern()
-        .or_else(|| response.response().extensions().get::<Route>().map(|r| r.0.clone()))
-        .unwrap_or_else(|| "unmatched".into());
+    // A copy from the page cache says which route built it; otherwise the
+    // router is asked again, which runs its patterns over the path, so the
+    // answer is kept per path (a bounded map: readers ask for few paths).
+    let route = match response.response().extensions().get::<Route>() {
+        Some(route) => route.0.clone(),
+        None => match &state {
+            Some(state) => state.metrics.route_of(response.request()),
+            None => "unmatched".into(),
+        },
+    };
     let cache = response.headers().get(crate::page_cache::STATUS_HEADER).and_then(|v| v.to_str().ok());
     if let Some(state) = &state {
         state.metrics.request(method, &route, status, took);
@@ -97,10 +102,8 @@ pub async fn record(
             method,
             path = %path,
             status,
-            ms = took.as_secs_f64() * 1000.0,
-            route = %route,
+            ms = took.as_micros() as f64 / 1000.0,
             cache = cache.unwrap_or(""),
-            "{method} {path} {status}"
         );
     });
     Ok(response)

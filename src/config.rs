@@ -100,6 +100,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("NEWSDESK_COMMENT_INTERVAL_SECS", "--comment-interval-secs"),
     ("NEWSDESK_COMMENT_BURST", "--comment-burst"),
     ("NEWSDESK_SHUTDOWN_SECS", "--shutdown-secs"),
+    ("NEWSDESK_DRAIN_SECS", "--drain-secs"),
     ("NEWSDESK_MAX_IN_FLIGHT", "--max-in-flight"),
     ("NEWSDESK_METRICS_BIND", "--metrics-bind"),
 ];
@@ -133,6 +134,7 @@ pub struct SettingsText {
     pub comment_interval_secs: Option<OsString>,
     pub comment_burst: Option<OsString>,
     pub shutdown_secs: Option<OsString>,
+    pub drain_secs: Option<OsString>,
     pub max_in_flight: Option<OsString>,
     pub metrics_bind: Option<OsString>,
 }
@@ -254,6 +256,10 @@ pub struct Config {
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish
     /// before the server stops anyway.
     pub shutdown_grace: Duration,
+    /// On SIGTERM or SIGINT, how long `/readyz` says "stopping" while the
+    /// server still serves, before it stops taking connections: time for a
+    /// load balancer's health checks to take it out.
+    pub drain: Duration,
     /// Requests worked on at once before further page requests are turned
     /// away with 503 (`admission`).
     pub max_in_flight: usize,
@@ -284,6 +290,7 @@ pub struct RawSettings {
     pub comment_burst: Option<u32>,
     pub page_cache_mb: Option<u32>,
     pub shutdown_secs: Option<u64>,
+    pub drain_secs: Option<u64>,
     pub max_in_flight: Option<usize>,
     pub metrics_bind: Option<String>,
 }
@@ -321,6 +328,7 @@ impl RawSettings {
             comment_burst: number("NEWSDESK_COMMENT_BURST", text.comment_burst)?,
             page_cache_mb: number("NEWSDESK_PAGE_CACHE_MB", text.page_cache_mb)?,
             shutdown_secs: number("NEWSDESK_SHUTDOWN_SECS", text.shutdown_secs)?,
+            drain_secs: number("NEWSDESK_DRAIN_SECS", text.drain_secs)?,
             max_in_flight: number("NEWSDESK_MAX_IN_FLIGHT", text.max_in_flight)?,
             metrics_bind: text_of("NEWSDESK_METRICS_BIND", text.metrics_bind)?,
         })
@@ -395,6 +403,10 @@ impl Config {
             return Err(ConfigError::new("NEWSDESK_PAGE_CACHE_MB", "must be between 0 and 4096"));
         }
         let shutdown_secs = raw.shutdown_secs.unwrap_or(DEFAULT_SHUTDOWN_SECS);
+        let drain_secs = raw.drain_secs.unwrap_or(0);
+        if drain_secs > 600 {
+            return Err(ConfigError::new("NEWSDESK_DRAIN_SECS", "must be between 0 and 600"));
+        }
         if !(1..=3600).contains(&shutdown_secs) {
             return Err(ConfigError::new("NEWSDESK_SHUTDOWN_SECS", "must be between 1 and 3600"));
         }
@@ -427,6 +439,7 @@ impl Config {
             sitemap_max_urls: 50_000,
             page_cache_bytes: page_cache_mb as usize * 1024 * 1024,
             shutdown_grace: Duration::from_secs(shutdown_secs),
+            drain: Duration::from_secs(drain_secs),
             max_in_flight,
             metrics_bind,
         })

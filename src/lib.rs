@@ -213,26 +213,32 @@ pub fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> std::
 /// `NEWSDESK_LOG_FORMAT=json`, one JSON object per line for a log
 /// collector. Every line logged while a request is worked on carries its
 /// id (`access_log`).
-pub fn init_logging() -> Result<(), String> {
+///
+/// Lines are written by a thread of their own: a write to standard error
+/// per request, on the worker that answered it, took as much time as the
+/// rest of answering a page from the page cache. None is dropped (a full
+/// buffer makes the worker wait instead), and the returned guard writes
+/// out what is left when the program ends: keep it until then.
+pub fn init_logging() -> Result<tracing_appender::non_blocking::WorkerGuard, String> {
+    use std::io::IsTerminal;
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
     };
     let format = std::env::var("NEWSDESK_LOG_FORMAT").unwrap_or_default();
-    match format.trim().to_ascii_lowercase().as_str() {
-        "" | "text" => {
-            tracing_subscriber::fmt().with_env_filter(filter()).with_target(false).with_writer(std::io::stderr).init()
-        }
-        "json" => tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter())
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(std::io::stderr)
-            .init(),
+    let json = match format.trim().to_ascii_lowercase().as_str() {
+        "" | "text" => false,
+        "json" => true,
         _ => return Err(format!("NEWSDESK_LOG_FORMAT: \"{format}\" is not a log format; use text or json")),
+    };
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(writer);
+    match json {
+        false => builder.with_target(false).with_ansi(std::io::stderr().is_terminal()).init(),
+        true => builder.json().with_current_span(true).with_span_list(false).init(),
     }
-    Ok(())
+    Ok(guard)
 }
 
 /// Keeps allocations of a megabyte or more out of glibc's heaps, so they
@@ -249,7 +255,24 @@ fn return_big_allocations() {
     }
 }
 
-/// Starts serving on an already bound listener (tests bind port 0).
+/// Raises the limit on open files to the most the system allows this
+/// process. Each connection is one; the soft limit a process starts with
+/// is often 1,024 (systemd's default for services, most shells'), which
+/// would cap the server near a thousand readers however high the hard
+/// limit (524,288 under systemd).
+fn raise_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            let wanted = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) != 0 {
+                tracing::warn!("could not raise the open-file limit from {}", limit.rlim_cur);
+            }
+        }
+    }
+}
+
 /// How long a client may take to send a request's head.
 pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long an idle kept-alive connection stays open.
@@ -257,8 +280,10 @@ pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Connections each worker holds open at once.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 8_192;
 
+/// Starts serving on an already bound listener (tests bind port 0).
 pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
     return_big_allocations();
+    raise_file_limit();
     spawn_janitor(state.clone());
     change_relay::start(&state.clone().into_inner());
     // Database work runs on each worker's blocking threads. More threads
@@ -283,8 +308,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<
         .keep_alive(KEEP_ALIVE)
         .client_disconnect_timeout(std::time::Duration::from_secs(1))
         // Connections open at once, per worker: room for many slow or idle
-        // clients, within the process's file descriptors (20,000 here;
-        // systemd's default is 524,288).
+        // clients, within the process's file descriptors (see
+        // `raise_file_limit`).
         .max_connections(MAX_CONNECTIONS_PER_WORKER);
     if let Some(workers) = workers {
         server = server.workers(workers);

@@ -81,6 +81,9 @@ struct Settings {
     /// On SIGTERM or SIGINT, seconds the requests in flight may take to finish (default 30).
     #[arg(long, global = true, env = "NEWSDESK_SHUTDOWN_SECS", value_name = "SECONDS")]
     shutdown_secs: Option<OsString>,
+    /// On SIGTERM or SIGINT, seconds /readyz says "stopping" before connections stop being taken (default 0).
+    #[arg(long, global = true, env = "NEWSDESK_DRAIN_SECS", value_name = "SECONDS")]
+    drain_secs: Option<OsString>,
     /// Requests worked on at once before further page requests get a quick 503 (default 256).
     #[arg(long, global = true, env = "NEWSDESK_MAX_IN_FLIGHT", value_name = "N")]
     max_in_flight: Option<OsString>,
@@ -110,6 +113,7 @@ impl Settings {
             comment_interval_secs: self.comment_interval_secs,
             comment_burst: self.comment_burst,
             shutdown_secs: self.shutdown_secs,
+            drain_secs: self.drain_secs,
             max_in_flight: self.max_in_flight,
             metrics_bind: self.metrics_bind,
         }
@@ -160,9 +164,11 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    if let Err(error) = newsdesk::init_logging() {
-        return fail(&error);
-    }
+    // Held to the end: dropping it writes out the last log lines.
+    let _logs = match newsdesk::init_logging() {
+        Ok(guard) => guard,
+        Err(error) => return fail(&error),
+    };
     let cli = Cli::parse();
     if let Some(Command::SessionKey) = cli.command {
         println!("{}", newsdesk::config::new_session_key());
@@ -387,7 +393,7 @@ fn run_server(config: Config, db: Database) -> ExitCode {
     let state = web::Data::new(AppState::new(config, db));
     let result = actix_web::rt::System::new().block_on(async move {
         let server = newsdesk::serve(state.clone(), listener, workers)?;
-        actix_web::rt::spawn(stop_on_signals(server.handle(), state.config.shutdown_grace));
+        actix_web::rt::spawn(stop_on_signals(server.handle(), state.clone()));
         let metrics = match metrics_listener {
             Some(listener) => {
                 tracing::info!("metrics: http://{}/metrics", listener.local_addr()?);
@@ -411,10 +417,12 @@ fn run_server(config: Config, db: Database) -> ExitCode {
     }
 }
 
-/// A deploy's SIGTERM, or Ctrl-C's SIGINT: stop taking connections, let the
-/// requests in flight finish (at most `grace`), then stop; `main` then
-/// closes the pool and exits 0. A second signal stops at once.
-async fn stop_on_signals(server: actix_web::dev::ServerHandle, grace: std::time::Duration) {
+/// A deploy's SIGTERM, or Ctrl-C's SIGINT: say "stopping" on `/readyz` for
+/// the drain period (still serving), stop taking connections, let the
+/// requests in flight finish (at most the shutdown grace), then stop;
+/// `main` then closes the pool and exits 0. A second signal stops at once.
+async fn stop_on_signals(server: actix_web::dev::ServerHandle, state: web::Data<AppState>) {
+    let (drain, grace) = (state.config.drain, state.config.shutdown_grace);
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
@@ -423,6 +431,18 @@ async fn stop_on_signals(server: actix_web::dev::ServerHandle, grace: std::time:
     tokio::select! {
         _ = term.recv() => {}
         _ = interrupt.recv() => {}
+    }
+    state.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    if !drain.is_zero() {
+        tracing::info!(
+            "stopping: /readyz says so for {} s while the load balancer takes this instance out",
+            drain.as_secs()
+        );
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            _ = term.recv() => return server.stop(false).await,
+            _ = interrupt.recv() => return server.stop(false).await,
+        }
     }
     tracing::info!("stopping: no new connections; finishing the requests in flight (at most {} s)", grace.as_secs());
     // actix drops connections a worker has been handed but not started

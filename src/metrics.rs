@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::state::AppState;
@@ -47,7 +47,12 @@ pub struct Metrics {
     /// By how the page cache answered (`hit`, `stale`, `miss`, `assembled`).
     cache: RwLock<HashMap<String, AtomicU64>>,
     pub counters: Counters,
+    /// Route patterns by path, so the router's patterns run once per path.
+    routes: RwLock<HashMap<String, Arc<str>>>,
 }
+
+/// Paths whose route pattern is kept.
+const ROUTES_KEPT: usize = 4096;
 
 impl Metrics {
     /// Counts one answered request.
@@ -70,6 +75,25 @@ impl Metrics {
         if let Ok(mut requests) = self.requests.write() {
             record(requests.entry(route.to_string()).or_default().entry((method, status)).or_default());
         }
+    }
+
+    /// The route pattern a request matched ("unmatched" for none).
+    pub fn route_of(&self, request: &actix_web::HttpRequest) -> Arc<str> {
+        if let Ok(known) = self.routes.read()
+            && let Some(route) = known.get(request.path())
+        {
+            return route.clone();
+        }
+        let route: Arc<str> = request.match_pattern().map_or_else(|| Arc::from("unmatched"), Arc::from);
+        if let Ok(mut known) = self.routes.write() {
+            // Bounded: a crawler asking for endless missing paths empties
+            // it now and then instead of growing it.
+            if known.len() >= ROUTES_KEPT {
+                known.clear();
+            }
+            known.insert(request.path().to_string(), route.clone());
+        }
+        route
     }
 
     /// Counts how the page cache answered a request.

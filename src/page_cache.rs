@@ -72,7 +72,7 @@ struct Stored {
     brotli: Option<Bytes>,
     etag: Option<String>,
     /// The route pattern that built it, for the metrics of later copies.
-    route: Option<String>,
+    route: Option<std::sync::Arc<str>>,
 }
 
 impl Stored {
@@ -306,7 +306,7 @@ pub async fn serve(
         }
         return Ok(response);
     }
-    let route = response.request().match_pattern();
+    let route = response.request().match_pattern().map(std::sync::Arc::from);
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let plain =

@@ -40,6 +40,8 @@ pub struct AppState {
     pub admission: crate::admission::Admission,
     /// Figures for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// Set when the server was told to stop: `/readyz` says "stopping".
+    pub stopping: std::sync::atomic::AtomicBool,
     nav: NavSlot,
 }
 
@@ -98,6 +100,7 @@ impl AppState {
             accounts,
             admission,
             metrics: crate::metrics::Metrics::default(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             nav,
         }
     }

@@ -54,6 +54,11 @@ impl Setup {
 
     /// Starts the server and waits (bounded) until it answers.
     async fn start(&self) -> Server {
+        self.start_with(&[]).await
+    }
+
+    /// The same with more settings.
+    async fn start_with(&self, settings: &[(&str, &str)]) -> Server {
         let base = format!("http://127.0.0.1:{}", self.port);
         let mut child = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
             .env_clear()
@@ -68,6 +73,7 @@ impl Setup {
             .env("NEWSDESK_COMMENT_INTERVAL_SECS", "0")
             .env("NEWSDESK_COMMENT_BURST", "1000000")
             .env("NEWSDESK_WORKERS", "2")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -287,6 +293,33 @@ async fn kill_9_loses_no_acknowledged_comment(backend: Backend) {
         let again = Browser::with_cookies(&server.base, &reader.cookies());
         assert!(again.logged_in_as().await.is_some(), "a reader is still logged in after the restart");
     }
+}
+
+/// With a drain period, a stopping server still serves but tells the load
+/// balancer, on `/readyz`, to send readers elsewhere; then it stops.
+#[actix_web::test]
+async fn a_draining_server_says_so_and_still_serves() {
+    let Some(setup) = Setup::new(Backend::Sqlite) else { return };
+    let mut server = setup.start_with(&[("NEWSDESK_DRAIN_SECS", "3")]).await;
+    let client = reqwest::Client::new();
+    let readyz = format!("{}/readyz", server.base);
+    assert_eq!(client.get(&readyz).send().await.unwrap().status(), 200);
+    signal(&server, libc::SIGTERM);
+    let since = Instant::now();
+    loop {
+        let answer = client.get(&readyz).send().await.expect("still serving while it drains");
+        if answer.status() == 503 {
+            assert_eq!(answer.text().await.unwrap(), "not ready: stopping");
+            break;
+        }
+        assert!(since.elapsed() < Duration::from_secs(2), "/readyz still ready 2 s after SIGTERM");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let page = client.get(format!("{}{STORY}", server.base)).send().await.expect("pages still served");
+    assert_eq!(page.status(), 200);
+    let status = exit_of(&mut server, Duration::from_secs(30));
+    assert!(status.success(), "exit 0 after the drain, got {status}");
+    assert!(since.elapsed() >= Duration::from_secs(2), "served through the drain period");
 }
 
 on_both_backends!(sigterm_finishes_what_it_took, sigint_finishes_what_it_took, kill_9_loses_no_acknowledged_comment);

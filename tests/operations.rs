@@ -167,7 +167,7 @@ async fn json_logs_carry_the_request_id() {
     }
     let line = found.expect("the request's access line, with its id");
     assert_eq!(line["fields"]["path"], "/");
-    assert_eq!(line["fields"]["route"], "/");
+    assert_eq!(line["fields"]["method"], "GET");
 }
 
 #[test]

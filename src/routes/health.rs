@@ -40,6 +40,10 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn answer(state: &AppState) -> HttpResponse {
+    // Told to stop, and draining: the load balancer should send readers elsewhere.
+    if state.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "not ready: stopping".into());
+    }
     match state.db.readiness().await {
         Readiness::Ready => plain(StatusCode::OK, "ok".into()),
         Readiness::NotReady(reason) => plain(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")),

@@ -17,10 +17,13 @@ use newsdesk::state::AppState;
 
 /// Serves newsdesk on a free loopback port; prints `listening ADDR` first.
 pub fn serve_newsdesk(database_url: String, session_key: String, workers: usize) -> ExitCode {
-    if let Err(error) = newsdesk::init_logging() {
-        eprintln!("{error}");
-        return ExitCode::FAILURE;
-    }
+    let _logs = match newsdesk::init_logging() {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let run = || -> Result<(), String> {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
