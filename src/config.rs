@@ -203,6 +203,7 @@ pub struct RateLimits {
     pub login_per_ip: RateRule,
     pub signup_per_ip: RateRule,
     pub report_per_user: RateRule,
+    pub respect_per_user: RateRule,
 }
 
 impl Default for RateLimits {
@@ -217,6 +218,10 @@ impl Default for RateLimits {
             // Five new accounts from one address, then one every 10 minutes.
             signup_per_ip: RateRule::new(600, 5),
             report_per_user: RateRule::new(10, 10),
+            // Thirty marks in a row (a reader going through a discussion),
+            // then one every 2 s: enough for anyone reading, too slow to
+            // push a comment up with a script.
+            respect_per_user: RateRule::new(2, 30),
         }
     }
 }

@@ -106,6 +106,7 @@ pub fn app(
         .service(routes::comments::delete)
         .service(routes::reports::report_form)
         .service(routes::reports::report)
+        .service(routes::respect::respect)
         .service(routes::accounts::login_form)
         .service(routes::accounts::login)
         .service(routes::accounts::logout)

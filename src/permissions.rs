@@ -40,6 +40,12 @@ pub fn may_report(viewer: Option<&User>, comment: &Comment) -> bool {
     viewer.is_some() && !is_author(viewer, comment) && live(comment) && !comment.is_held()
 }
 
+/// Marking a comment "Respect": a logged-in reader, on someone else's
+/// comment that others can see (not removed, deleted or held).
+pub fn may_respect(viewer: Option<&User>, comment: &Comment) -> bool {
+    viewer.is_some() && !is_author(viewer, comment) && live(comment) && !comment.is_held()
+}
+
 /// Seeing a held comment: only its author (and staff, in the queues).
 pub fn may_see(viewer: Option<&User>, comment: &Comment) -> bool {
     !comment.is_held() || is_author(viewer, comment)

@@ -11,8 +11,9 @@
 //! the five pieces into one gzip member without compressing the large ones
 //! again (`compression::join`).
 //!
-//! Readers with a comment on the page get a shared copy of their own (the
-//! same pieces, built with their own links), kept the same way. Readers with
+//! Readers with a comment on the page, or who marked one "Respect", get a
+//! shared copy of their own (the same pieces, built with their own links
+//! and buttons), kept the same way. Readers with
 //! a comment held for review in the discussion, which only they see, get a
 //! page built for them alone, as before.
 //!
@@ -58,6 +59,8 @@ struct Shared {
     form_action: Option<String>,
     commenters: HashSet<i32>,
     held_authors: HashSet<i32>,
+    /// Readers who marked a comment here: their buttons say so.
+    respecters: HashSet<i32>,
     /// A hash of the shared copy, for the validator.
     tag: String,
 }
@@ -65,7 +68,7 @@ struct Shared {
 impl Shared {
     fn size(&self) -> usize {
         self.pieces.iter().map(Packed::size).sum::<usize>()
-            + 64 * (self.commenters.len() + self.held_authors.len())
+            + 64 * (self.commenters.len() + self.held_authors.len() + self.respecters.len())
             + 256
     }
 }
@@ -164,7 +167,7 @@ pub async fn answer(
     if shared.held_authors.contains(&user.id) {
         return Ok(None);
     }
-    if shared.commenters.contains(&user.id) {
+    if shared.commenters.contains(&user.id) || shared.respecters.contains(&user.id) {
         let own_key = format!("{key}\nreader={}", user.id);
         shared = shared_copy(state, viewer, user, own_key, slug, query).await?;
     }
@@ -256,6 +259,7 @@ async fn shared_copy(
         form_action: facts.form_action,
         commenters: facts.commenters,
         held_authors: facts.held_authors,
+        respecters: facts.respecters,
         tag: hex::encode(&digest[..9]),
     });
     pages.keep(key, shared.clone(), generation);
@@ -273,6 +277,7 @@ mod tests {
             form_action: None,
             commenters: HashSet::new(),
             held_authors: HashSet::new(),
+            respecters: HashSet::new(),
             tag: "t".into(),
         })
     }

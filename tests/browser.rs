@@ -328,6 +328,8 @@ async fn moderator_removes_a_reported_comment_and_bans_its_author() {
 #[actix_web::test]
 async fn the_site_works_with_javascript_disabled() {
     let Some(app) = TestApp::with_demo(Backend::Sqlite).await else { return };
+    let neighbour = app.reader("neighbour").await;
+    let theirs = comment_id(&neighbour.comment(FLAGSHIP, "The tide tables were right all along.").await);
     let Some(chrome) = Chrome::without_javascript(&app.address).await else { return };
     // Scripts really are off in this profile.
     chrome.goto("data:text/html,<title>off</title><script>document.title = 'on'</script>").await.unwrap();
@@ -362,6 +364,16 @@ async fn the_site_works_with_javascript_disabled() {
     chrome.click_and_wait("form.inline-form button.button-danger").await;
     assert_eq!(chrome.text(&format!("#comment-{reply}")).await, "Comment deleted");
 
+    // "Respect" on someone else's comment, and back: a button in the
+    // comment that posts the reader's own hidden form, no script needed.
+    chrome.click_and_wait(&format!("#comment-{theirs} .respect-button")).await;
+    assert_eq!(landed_on_comment(&chrome).await, theirs, "back at the same comment");
+    assert!(chrome.has(&format!("#comment-{theirs} .respect-button.is-respected[aria-pressed='true']")).await);
+    assert_eq!(chrome.text(&format!("#comment-{theirs} .respect-count")).await, "1 reader respects this");
+    chrome.click_and_wait(&format!("#comment-{theirs} .respect-button")).await;
+    assert!(chrome.has(&format!("#comment-{theirs} .respect-button[aria-pressed='false']")).await, "taken back");
+    assert!(!chrome.has(&format!("#comment-{theirs} .respect-count")).await);
+
     chrome.log_out().await;
     chrome.log_in("no_scripts", PASSWORD).await;
     assert_eq!(chrome.text(".account-bar .signed-in").await, "Signed in as No Scripts");
@@ -375,7 +387,7 @@ async fn key_pages_fit_a_phone_and_a_desktop() {
     let ben = app.reader("ben_marsh").await;
     let first =
         comment_id(&ana.comment(FLAGSHIP, "The north wall has needed work for years. Glad it is finally news.").await);
-    ben.reply(FLAGSHIP, first, "The south wall is next, the council says: https://example.com/a/very/long/link/that/should/wrap/on/phones/without/pushing/the/page/sideways").await;
+    let answer = comment_id(&ben.reply(FLAGSHIP, first, "The south wall is next, the council says: https://example.com/a/very/long/link/that/should/wrap/on/phones/without/pushing/the/page/sideways").await);
     let other = comment_id(&ben.comment(FLAGSHIP, "Anyone know if the ferry is running tomorrow? Supercalifragilisticexpialidociouslylongwordwithoutanybreaks").await);
     let report = format!("/comments/{other}/report");
     ana.submit(&report, &report, &[("reason", "off_topic"), ("note", "Not about the wall")]).await;
@@ -402,6 +414,13 @@ async fn key_pages_fit_a_phone_and_a_desktop() {
     // Readers whose system is dark get the dark colours.
     chrome.prefer_dark(true).await;
     chrome.photograph("comments-dark", Some("comments")).await;
+    chrome.prefer_dark(false).await;
+    // Ana marks Ben's answer "Respect": back at it, the button pressed, the count shown.
+    chrome.click_and_wait(&format!("#comment-{answer} .respect-button")).await;
+    assert_eq!(landed_on_comment(&chrome).await, answer);
+    assert_eq!(chrome.text(&format!("#comment-{answer} .respect-count")).await, "1 reader respects this");
+    chrome.photograph("respect", Some(&format!("comment-{answer}"))).await;
+    chrome.prefer_dark(true).await;
     chrome.visit("/").await;
     chrome.photograph("home-dark", None).await;
     chrome.prefer_dark(false).await;

@@ -103,6 +103,10 @@ async fn site() -> Option<Site> {
     // A new reply for reader one: the header's count and the replies page.
     chief.reply(FLAGSHIP, own, "Thanks, we will look into the minutes.").await;
     let reportable = comment_id(&two.comment(FLAGSHIP, "Another view on the ferries.").await);
+    // A mark of respect: the count for everyone, the pressed button for reader one.
+    let token = one.csrf(FLAGSHIP).await;
+    let respect = format!("/comments/{reportable}/respect");
+    assert_eq!(one.post(&respect, &[("csrf_token", &token), ("respect", "give")]).await.status(), 303, "respect");
     let pick = format!("/admin/comments/{reportable}/feature");
     assert_eq!(chief.submit("/admin/queue/recent", &pick, &[]).await.status(), 303, "an editor's pick");
     let ban = "/admin/users/troll/ban";

@@ -70,6 +70,11 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
     let commenter = assembling.reader("layer_commenter").await;
     let own = comment_id(&commenter.comment(STORY, "My own words on the sea wall.").await);
     let bystander = assembling.reader("layer_bystander").await;
+    let respecter = assembling.reader("layer_respecter").await;
+    let token = respecter.csrf(STORY).await;
+    let marked =
+        respecter.post(&format!("/comments/{own}/respect"), &[("csrf_token", &token), ("respect", "give")]).await;
+    assert_eq!(marked.status(), 303, "a mark of respect");
     let admin = assembling.staff("layer_admin", Role::Admin).await;
     let waiting = assembling.reader("layer_waiting").await;
     let held = comment_id(&waiting.comment(STORY, "Words waiting for a moderator.").await);
@@ -78,7 +83,13 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
     // Behind the app's back, as another process would: it says so.
     assembling.state.changes.announce([newsdesk::changes::Change::Everything]);
 
-    let readers = [("commenter", &commenter), ("bystander", &bystander), ("admin", &admin), ("waiting", &waiting)];
+    let readers = [
+        ("commenter", &commenter),
+        ("bystander", &bystander),
+        ("respecter", &respecter),
+        ("admin", &admin),
+        ("waiting", &waiting),
+    ];
     let paths = [STORY.to_string(), format!("{STORY}?sort=newest"), FLAGSHIP.to_string()];
     for round in ["open", "closed"] {
         for (name, browser) in readers {
@@ -113,6 +124,10 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
     // And what each one sees is theirs.
     let (_, mine) = page_at(&commenter, &assembling.url(STORY)).await;
     assert!(mine.contains(&format!("/comments/{own}/delete")), "the author's own links");
+    let (_, marked) = page_at(&respecter, &assembling.url(STORY)).await;
+    assert!(marked.contains(r#"aria-pressed="true""#), "the respecter's own mark");
+    let (_, unmarked) = page_at(&bystander, &assembling.url(STORY)).await;
+    assert!(!unmarked.contains(r#"aria-pressed="true""#), "nobody else's");
     let (_, theirs) = page_at(&waiting, &assembling.url(STORY)).await;
     assert!(theirs.contains("Words waiting for a moderator."), "their held comment, to them");
 }

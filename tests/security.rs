@@ -169,7 +169,8 @@ const ACTIVE_ELEMENTS: &[&str] = &[
     "meta",
     "form",
     "input",
-    "button",
+    // Each comment others can see has a "Respect" button (checked below).
+    "button:not(.respect-button)",
     "textarea",
     "select",
     "details",
@@ -205,6 +206,14 @@ const URL_ATTRIBUTES: &[&str] = &["href", "src", "action", "formaction", "data",
 fn assert_inert(doc: &Html, baseline: &BTreeMap<&'static str, usize>, page_url: &str, context: &str) {
     assert_eq!(&active_counts(doc), baseline, "{context}: the page has only its template's active elements");
     assert_eq!(doc.select(&selector(".comments script")).count(), 0, "{context}: no script among the comments");
+    // The "Respect" buttons are the template's: each posts the reader's own
+    // form to its comment's address, and says nothing a reader wrote.
+    for button in doc.select(&selector(".respect-button")) {
+        let value = button.value();
+        assert_eq!(value.attr("form"), Some("respect-form"), "{context}");
+        let id = button.ancestors().filter_map(ElementRef::wrap).find_map(|a| a.value().id()?.strip_prefix("comment-"));
+        assert_eq!(value.attr("formaction"), id.map(|id| format!("/comments/{id}/respect")).as_deref(), "{context}");
+    }
     let base = url::Url::parse(page_url).expect("page url");
     for element in doc.select(&selector("*")) {
         for (name, value) in element.value().attrs() {

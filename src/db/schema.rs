@@ -131,6 +131,16 @@ diesel::table! {
         moderated_at -> Nullable<Timestamp>,
         featured_at -> Nullable<Timestamp>,
         thread_no -> Nullable<Integer>,
+        respect_count -> Integer,
+    }
+}
+
+diesel::table! {
+    comment_respects (comment_id, user_id) {
+        comment_id -> Integer,
+        user_id -> Integer,
+        article_id -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -203,6 +213,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(reports -> comments (comment_id));
+diesel::joinable!(comment_respects -> comments (comment_id));
 diesel::joinable!(moderation_log -> articles (article_id));
 diesel::joinable!(discussions -> articles (article_id));
 diesel::joinable!(comment_days -> articles (article_id));
@@ -218,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     comments,
+    comment_respects,
     rate_limits,
     reports,
     moderation_log,

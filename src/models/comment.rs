@@ -48,6 +48,8 @@ pub struct Comment {
     /// Its thread's number in the discussion (see `discussion`); None while
     /// a top-level comment is held for review.
     pub thread_no: Option<i32>,
+    /// Readers who marked it "Respect" (`respect`).
+    pub respect_count: i32,
 }
 
 /// The author as comments show them.
@@ -316,6 +318,7 @@ mod tests {
             deleted_at: None,
             featured_at: None,
             thread_no: None,
+            respect_count: 0,
         }
     }
 

@@ -57,6 +57,7 @@ pub mod moderation;
 pub mod rate_limit;
 pub mod replies;
 pub mod report;
+pub mod respect;
 pub mod search;
 pub mod section;
 pub mod session;

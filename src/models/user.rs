@@ -190,6 +190,7 @@ impl User {
                     users::deleted_at.eq(now),
                 ))
                 .execute(conn)?;
+            super::respect::Respect::take_back_all(conn, id)?;
             super::session::SessionRow::delete_for_user(conn, id)?;
             Ok(Erasure::Done)
         })

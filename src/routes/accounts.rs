@@ -270,8 +270,13 @@ pub async fn account_deleted(state: web::Data<AppState>, viewer: Viewer) -> Resu
 pub async fn export(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
     let id = user.id;
-    let comments = state.db.run(move |conn| Ok(crate::models::Comment::all_by_user(conn, id)?)).await?;
-    let data = crate::views::export::account_data(&user, &comments, &state.config.base_url, now());
+    let (comments, respected) = state
+        .db
+        .run(move |conn| {
+            Ok((crate::models::Comment::all_by_user(conn, id)?, crate::models::respect::Respect::given_by(conn, id)?))
+        })
+        .await?;
+    let data = crate::views::export::account_data(&user, &comments, &respected, &state.config.base_url, now());
     let body = serde_json::to_string_pretty(&data)
         .map_err(|e| AppError::failed("could not write the reader's data as JSON", e))?;
     Ok(HttpResponse::Ok()

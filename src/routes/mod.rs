@@ -11,6 +11,7 @@ pub mod health;
 pub mod listings;
 pub mod replies;
 pub mod reports;
+pub mod respect;
 pub mod search;
 pub mod sitemaps;
 pub mod stories;

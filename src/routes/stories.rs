@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
 use crate::models::discussion::{self, Discussion, Sort};
+use crate::models::respect::Respect;
 use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Comment, Tag, User};
 use crate::reader_pages;
@@ -101,6 +102,8 @@ pub struct SharedFacts {
     /// Readers with a comment held for review in this discussion (which
     /// only they see).
     pub held_authors: HashSet<i32>,
+    /// Readers who marked a comment here "Respect" (whose buttons differ).
+    pub respecters: HashSet<i32>,
 }
 
 pub async fn article_view(
@@ -121,7 +124,8 @@ pub async fn article_view(
     // The shared copy holds no one's held comments: their authors get a page of their own.
     let is_shared = shared.is_some();
     let viewer_id = if is_shared { None } else { viewer.user_id() };
-    let (article, section, authors, tags, discussion, settings, held_authors) = state
+    let acting_id = acting.map(|user| user.id);
+    let (article, section, authors, tags, discussion, settings, (held_authors, respected, respecters)) = state
         .db
         .run(move |conn| {
             let (article, section, figures) =
@@ -132,7 +136,12 @@ pub async fn article_view(
             let discussion =
                 Discussion::page(conn, article.id, figures, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
             let held_authors = if is_shared { Comment::held_authors(conn, article.id)? } else { HashSet::new() };
-            Ok((article, section, authors, tags, discussion, settings, held_authors))
+            let respected = match acting_id {
+                Some(user) => Respect::given_on(conn, user, article.id)?,
+                None => HashSet::new(),
+            };
+            let respecters = if is_shared { Respect::givers_on(conn, article.id)? } else { HashSet::new() };
+            Ok((article, section, authors, tags, discussion, settings, (held_authors, respected, respecters)))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
@@ -195,11 +204,16 @@ pub async fn article_view(
         form_action: form.as_ref().map(|_| form_action),
         commenters: discussion.top_level.iter().chain(&discussion.replies).map(|e| e.comment.user_id).collect(),
         held_authors,
+        respecters,
     };
     let discussion = DiscussionView {
         total: discussion.total,
-        featured: discussion.featured.iter().map(|e| CommentView::new(e, acting, false, now)).collect(),
-        threads: threads(&discussion, acting, open, now),
+        featured: discussion
+            .featured
+            .iter()
+            .map(|e| CommentView::new(e, acting, false, now).with_respects(&respected))
+            .collect(),
+        threads: threads(&discussion, acting, &respected, open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Earlier comments", "Later comments"),

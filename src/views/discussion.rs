@@ -1,7 +1,7 @@
 //! The comments section: threads built from a page of comments, and the
 //! comment form with whatever the reader typed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
@@ -38,6 +38,12 @@ pub struct CommentView {
     pub can_edit: bool,
     pub can_delete: bool,
     pub can_report: bool,
+    /// Readers who marked it "Respect" (none shown on a tombstone).
+    pub respect_count: i32,
+    /// The viewer may mark it (or take their mark back).
+    pub can_respect: bool,
+    /// The viewer has marked it.
+    pub respected: bool,
     pub children: Vec<CommentView>,
 }
 
@@ -73,8 +79,18 @@ impl CommentView {
             can_edit: permissions::may_edit(viewer, comment, open, now),
             can_delete: permissions::may_delete(viewer, comment),
             can_report: permissions::may_report(viewer, comment),
+            respect_count: if alive { comment.respect_count } else { 0 },
+            can_respect: permissions::may_respect(viewer, comment),
+            respected: false,
             children: Vec::new(),
         }
+    }
+
+    /// Shows the viewer's own marks: `respected` holds the comments they
+    /// marked.
+    pub fn with_respects(mut self, respected: &HashSet<i32>) -> CommentView {
+        self.respected = self.can_respect && respected.contains(&self.id);
+        self
     }
 
     pub fn anchor(&self) -> String {
@@ -92,7 +108,13 @@ impl CommentView {
 
 /// Builds threads: top-level comments in page order, replies under their
 /// parents oldest first.
-pub fn threads(discussion: &Discussion, viewer: Option<&User>, open: bool, now: NaiveDateTime) -> Vec<CommentView> {
+pub fn threads(
+    discussion: &Discussion,
+    viewer: Option<&User>,
+    respected: &HashSet<i32>,
+    open: bool,
+    now: NaiveDateTime,
+) -> Vec<CommentView> {
     let names: HashMap<i32, String> = discussion
         .top_level
         .iter()
@@ -105,23 +127,28 @@ pub fn threads(discussion: &Discussion, viewer: Option<&User>, open: bool, now: 
             children.entry(parent).or_default().push(reply);
         }
     }
-    fn build(
-        entry: &ThreadEntry,
-        children: &HashMap<i32, Vec<&ThreadEntry>>,
-        names: &HashMap<i32, String>,
-        viewer: Option<&User>,
+    /// What every comment of the page is built with.
+    struct Context<'a> {
+        children: HashMap<i32, Vec<&'a ThreadEntry>>,
+        names: HashMap<i32, String>,
+        viewer: Option<&'a User>,
+        respected: &'a HashSet<i32>,
         open: bool,
         now: NaiveDateTime,
-    ) -> CommentView {
-        let mut view = CommentView::new(entry, viewer, open, now);
-        view.replying_to = entry.comment.reply_to_user_id.and_then(|id| names.get(&id).cloned());
-        view.children = children
+    }
+    fn build(entry: &ThreadEntry, context: &Context) -> CommentView {
+        let mut view =
+            CommentView::new(entry, context.viewer, context.open, context.now).with_respects(context.respected);
+        view.replying_to = entry.comment.reply_to_user_id.and_then(|id| context.names.get(&id).cloned());
+        view.children = context
+            .children
             .get(&entry.comment.id)
-            .map(|list| list.iter().map(|child| build(child, children, names, viewer, open, now)).collect())
+            .map(|list| list.iter().map(|child| build(child, context)).collect())
             .unwrap_or_default();
         view
     }
-    discussion.top_level.iter().map(|entry| build(entry, &children, &names, viewer, open, now)).collect()
+    let context = Context { children, names, viewer, respected, open, now };
+    discussion.top_level.iter().map(|entry| build(entry, &context)).collect()
 }
 
 /// The comment form, holding what the reader typed when it comes back.

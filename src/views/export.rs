@@ -10,9 +10,16 @@ fn time(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339()
 }
 
-/// Their account and every comment they wrote (with its article's slug and
-/// headline), in whatever state each is now.
-pub fn account_data(user: &User, comments: &[(Comment, String, String)], base_url: &str, now: NaiveDateTime) -> Value {
+/// Their account, every comment they wrote (with its article's slug and
+/// headline), in whatever state each is now, and the comments they marked
+/// "Respect".
+pub fn account_data(
+    user: &User,
+    comments: &[(Comment, String, String)],
+    respected: &[(i32, NaiveDateTime)],
+    base_url: &str,
+    now: NaiveDateTime,
+) -> Value {
     let comments: Vec<Value> = comments
         .iter()
         .map(|(comment, slug, headline)| {
@@ -39,5 +46,9 @@ pub fn account_data(user: &User, comments: &[(Comment, String, String)], base_ur
             "joined_at": time(user.created_at),
         },
         "comments": comments,
+        "respected": respected
+            .iter()
+            .map(|(id, at)| json!({ "comment": format!("{base_url}/comments/{id}"), "at": time(*at) }))
+            .collect::<Vec<Value>>(),
     })
 }

@@ -548,6 +548,7 @@ pub fn unlimited(config: &mut Config) {
     config.limits.login_per_ip = never;
     config.limits.signup_per_ip = never;
     config.limits.report_per_user = never;
+    config.limits.respect_per_user = never;
 }
 
 impl TestApp {

@@ -1,0 +1,2 @@
+ALTER TABLE comments DROP COLUMN respect_count;
+DROP TABLE comment_respects;
