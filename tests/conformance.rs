@@ -103,10 +103,14 @@ async fn site() -> Option<Site> {
     // A new reply for reader one: the header's count and the replies page.
     chief.reply(FLAGSHIP, own, "Thanks, we will look into the minutes.").await;
     let reportable = comment_id(&two.comment(FLAGSHIP, "Another view on the ferries.").await);
-    // A mark of respect: the count for everyone, the pressed button for reader one.
-    let token = one.csrf(FLAGSHIP).await;
+    // Three marks of respect: the count for everyone, the pressed button for
+    // reader one, and a reader pick above the discussion.
+    let three = app.reader("reader_three").await;
     let respect = format!("/comments/{reportable}/respect");
-    assert_eq!(one.post(&respect, &[("csrf_token", &token), ("respect", "give")]).await.status(), 303, "respect");
+    for marker in [&one, &chief, &three] {
+        let token = marker.csrf(FLAGSHIP).await;
+        assert_eq!(marker.post(&respect, &[("csrf_token", &token), ("respect", "give")]).await.status(), 303);
+    }
     let pick = format!("/admin/comments/{reportable}/feature");
     assert_eq!(chief.submit("/admin/queue/recent", &pick, &[]).await.status(), 303, "an editor's pick");
     let ban = "/admin/users/troll/ban";
@@ -121,6 +125,7 @@ async fn site() -> Option<Site> {
     let pages = vec![
         page("home", Who::Visitor, "/"),
         page("article-visitor", Who::Visitor, FLAGSHIP),
+        page("article-most-respected", Who::Visitor, format!("{FLAGSHIP}?sort=respected")),
         page("section", Who::Visitor, "/sections/local"),
         page("author", Who::Visitor, "/authors/imogen-tarrant"),
         page("tag", Who::Visitor, "/tags/flooding"),

@@ -139,9 +139,54 @@ async fn marks_are_in_the_export_and_leave_with_the_account(backend: Backend) {
     assert_eq!(respect_of(&page, id), (None, None), "the mark left with the account");
 }
 
+/// Top-level comments of a page, in the order shown.
+fn thread_order(page: &str) -> Vec<i32> {
+    attrs(&html(page), ".comment-list > li > article", "id")
+        .iter()
+        .filter_map(|id| id.strip_prefix("comment-")?.parse().ok())
+        .collect()
+}
+
+/// "Most respected" puts the threads readers marked most first; a comment
+/// marked by three readers becomes a reader pick above the discussion.
+async fn most_respected_first_and_reader_picks(backend: Backend) {
+    let Some(app) = site(backend).await else { return };
+    let author = app.reader("sorted_author").await;
+    let first = comment_id(&author.comment(STORY, "First, and nobody marks it.").await);
+    let second = comment_id(&author.comment(STORY, "Second, marked once.").await);
+    let third = comment_id(&author.comment(STORY, "Third, and the readers' favourite.").await);
+    for n in 0..3 {
+        let reader = app.reader(&format!("sorter_{n}")).await;
+        assert_eq!(mark(&reader, third, "give").await.status(), 303);
+        if n == 0 {
+            assert_eq!(mark(&reader, second, "give").await.status(), 303);
+        }
+    }
+    let visitor = app.browser();
+    let (_, oldest) = visitor.page(STORY).await;
+    let oldest = thread_order(&oldest);
+    assert!(oldest.iter().position(|id| *id == first) < oldest.iter().position(|id| *id == third));
+
+    let (status, page) = visitor.page(&format!("{STORY}?sort=respected")).await;
+    assert_eq!(status, 200);
+    let order = thread_order(&page);
+    assert_eq!(&order[..2], &[third, second], "the most respected first: {order:?}");
+    assert!(order.contains(&first), "the rest follow");
+    let document = html(&page);
+    assert_eq!(texts(&document, ".comment-sort a[aria-current]"), ["Most respected"]);
+
+    let picks = texts(&document, ".reader-picks blockquote");
+    assert_eq!(picks, ["Third, and the readers' favourite."], "three marks make a reader pick, one does not");
+    assert!(texts(&document, ".reader-picks .meta").iter().any(|m| m.contains("3 readers respect this")));
+    // The picks show whatever the order.
+    let (_, page) = visitor.page(STORY).await;
+    assert_eq!(texts(&html(&page), ".reader-picks blockquote"), ["Third, and the readers' favourite."]);
+}
+
 on_both_backends!(
     a_reader_marks_a_comment_and_takes_it_back,
     only_others_shown_comments_can_be_marked,
     marks_are_rate_limited,
-    marks_are_in_the_export_and_leave_with_the_account
+    marks_are_in_the_export_and_leave_with_the_account,
+    most_respected_first_and_reader_picks
 );

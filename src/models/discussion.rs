@@ -56,20 +56,32 @@ impl Figures {
 pub enum Sort {
     Oldest,
     Newest,
+    /// Threads by their first comment's marks of respect, most first.
+    Respected,
 }
 
 impl Sort {
     pub fn parse(text: Option<&str>) -> Sort {
-        if text == Some("newest") { Sort::Newest } else { Sort::Oldest }
+        match text {
+            Some("newest") => Sort::Newest,
+            Some("respected") => Sort::Respected,
+            _ => Sort::Oldest,
+        }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Sort::Oldest => "oldest",
             Sort::Newest => "newest",
+            Sort::Respected => "respected",
         }
     }
 }
+
+/// Marks of respect a comment needs to be a reader pick.
+pub const READER_PICK_AT: i32 = 3;
+/// Reader picks shown at most.
+pub const READER_PICKS_SHOWN: i64 = 3;
 
 /// One page of an article's discussion.
 #[derive(Debug)]
@@ -84,6 +96,8 @@ pub struct Discussion {
     pub replies: Vec<ThreadEntry>,
     /// Editors' picks, most recently featured first.
     pub featured: Vec<ThreadEntry>,
+    /// Reader picks: the most respected comments, at `READER_PICK_AT` or more.
+    pub reader_picks: Vec<ThreadEntry>,
 }
 
 /// Comments a viewer may see: published ones, tombstones of removed ones,
@@ -120,22 +134,46 @@ impl Discussion {
             return Ok(None);
         }
         let threads = i64::from(figures.threads);
-        let (first, last) = match sort {
-            Sort::Oldest => ((page - 1) * TOP_LEVEL_PER_PAGE + 1, page * TOP_LEVEL_PER_PAGE),
-            Sort::Newest => (threads - page * TOP_LEVEL_PER_PAGE + 1, threads - (page - 1) * TOP_LEVEL_PER_PAGE),
-        };
-        let rows: Vec<Row> = comments::table
+        let query = comments::table
             .inner_join(users::table)
             .filter(comments::article_id.eq(article_id))
-            .filter(comments::thread_no.between(first.max(0) as i32, last.max(0) as i32))
             .filter(visible_to!(viewer))
             .order((comments::created_at.asc(), comments::id.asc()))
-            .select((Comment::as_select(), CommentAuthor::as_select()))
-            .load(conn)?;
+            .select((Comment::as_select(), CommentAuthor::as_select()));
+        let (rows, order): (Vec<Row>, Vec<i32>) = match sort {
+            Sort::Oldest | Sort::Newest => {
+                let (first, last) = match sort {
+                    Sort::Newest => {
+                        (threads - page * TOP_LEVEL_PER_PAGE + 1, threads - (page - 1) * TOP_LEVEL_PER_PAGE)
+                    }
+                    _ => ((page - 1) * TOP_LEVEL_PER_PAGE + 1, page * TOP_LEVEL_PER_PAGE),
+                };
+                let range = comments::thread_no.between(first.max(0) as i32, last.max(0) as i32);
+                (query.filter(range).load(conn)?, Vec::new())
+            }
+            // The page's thread numbers first (one range of the index on
+            // the first comments' counts), then those threads.
+            Sort::Respected => {
+                let order: Vec<Option<i32>> = comments::table
+                    .filter(comments::article_id.eq(article_id))
+                    .filter(comments::parent_id.is_null())
+                    .filter(comments::thread_no.is_not_null())
+                    .order((comments::respect_count.desc(), comments::thread_no.asc()))
+                    .offset((page - 1) * TOP_LEVEL_PER_PAGE)
+                    .limit(TOP_LEVEL_PER_PAGE)
+                    .select(comments::thread_no)
+                    .load(conn)?;
+                let order: Vec<i32> = order.into_iter().flatten().collect();
+                (query.filter(comments::thread_no.eq_any(&order)).load(conn)?, order)
+            }
+        };
         let (mut top_level, replies): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|(c, _)| c.parent_id.is_none());
         match sort {
             Sort::Oldest => top_level.sort_by_key(|(c, _)| c.thread_no),
             Sort::Newest => top_level.sort_by_key(|(c, _)| std::cmp::Reverse(c.thread_no)),
+            Sort::Respected => top_level.sort_by_key(|(c, _)| {
+                c.thread_no.and_then(|no| order.iter().position(|n| *n == no)).unwrap_or(usize::MAX)
+            }),
         }
         let mut total = i64::from(figures.comments);
         if let Some(viewer) = viewer {
@@ -150,14 +188,15 @@ impl Discussion {
                 .select((Comment::as_select(), CommentAuthor::as_select()))
                 .load(conn)?;
             total += held.iter().filter(|(c, _)| !c.is_deleted()).count() as i64;
+            // Respected: at the end, with the threads nobody marked yet.
             let newest_end = match sort {
-                Sort::Oldest => page == total_pages,
+                Sort::Oldest | Sort::Respected => page == total_pages,
                 Sort::Newest => page == 1,
             };
             if newest_end {
                 let waiting = held.into_iter().filter(|(c, _)| c.thread_no.is_none() && c.parent_id.is_none());
                 match sort {
-                    Sort::Oldest => top_level.extend(waiting),
+                    Sort::Oldest | Sort::Respected => top_level.extend(waiting),
                     Sort::Newest => {
                         let mut waiting: Vec<Row> = waiting.collect();
                         waiting.reverse();
@@ -181,6 +220,16 @@ impl Discussion {
         } else {
             Vec::new()
         };
+        let reader_picks: Vec<Row> = comments::table
+            .inner_join(users::table)
+            .filter(comments::article_id.eq(article_id))
+            .filter(comments::respect_count.ge(READER_PICK_AT))
+            .filter(comments::status.eq(Published.as_str()))
+            .filter(comments::deleted_at.is_null())
+            .order((comments::respect_count.desc(), comments::id.asc()))
+            .limit(READER_PICKS_SHOWN)
+            .select((Comment::as_select(), CommentAuthor::as_select()))
+            .load(conn)?;
         Ok(Some(Discussion {
             total,
             page,
@@ -188,6 +237,7 @@ impl Discussion {
             top_level: top_level.into_iter().map(entry).collect(),
             replies: replies.into_iter().map(entry).collect(),
             featured: featured.into_iter().map(entry).collect(),
+            reader_picks: reader_picks.into_iter().map(entry).collect(),
         }))
     }
 

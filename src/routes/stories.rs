@@ -184,7 +184,10 @@ pub async fn article_view(
         json_ld: vec![script_json(&news_article(&facts)), script_json(&breadcrumbs(&facts))],
     };
     let open = settings.accepts_comments(article.comments_open, article.published_at, now);
-    let sort_base = if sort == Sort::Newest { format!("{path}?sort=newest") } else { path.clone() };
+    let sort_base = match sort {
+        Sort::Oldest => path.clone(),
+        other => format!("{path}?sort={}", other.as_str()),
+    };
     let form_action = format!("{path}/comments");
     let form = match (form, acting) {
         (Some(form), _) => Some(form),
@@ -213,16 +216,24 @@ pub async fn article_view(
             .iter()
             .map(|e| CommentView::new(e, acting, false, now).with_respects(&respected))
             .collect(),
+        reader_picks: discussion
+            .reader_picks
+            .iter()
+            .map(|e| CommentView::new(e, acting, false, now).with_respects(&respected))
+            .collect(),
         threads: threads(&discussion, acting, &respected, open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Earlier comments", "Later comments"),
             Sort::Newest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Newer comments", "Older comments"),
+            Sort::Respected => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
+                .labelled("More respected", "Less respected"),
         },
         sort,
         sort_oldest_url: format!("{path}#comments"),
         sort_newest_url: format!("{path}?sort=newest#comments"),
+        sort_respected_url: format!("{path}?sort=respected#comments"),
         open,
         form,
         login_url: chrome.login_url.clone() + "%23comments",

@@ -185,11 +185,14 @@ pub struct DiscussionView {
     pub total: i64,
     /// Editors' picks, shown whole above the threads.
     pub featured: Vec<CommentView>,
+    /// Readers' picks (the most respected), shown beside them.
+    pub reader_picks: Vec<CommentView>,
     pub threads: Vec<CommentView>,
     pub pager: Pager,
     pub sort: Sort,
     pub sort_oldest_url: String,
     pub sort_newest_url: String,
+    pub sort_respected_url: String,
     pub open: bool,
     pub form: Option<CommentForm>,
     pub login_url: String,
@@ -209,5 +212,13 @@ impl DiscussionView {
 
     pub fn is_newest(&self) -> bool {
         self.sort == Sort::Newest
+    }
+
+    pub fn is_oldest(&self) -> bool {
+        self.sort == Sort::Oldest
+    }
+
+    pub fn is_respected(&self) -> bool {
+        self.sort == Sort::Respected
     }
 }
