@@ -209,18 +209,12 @@ pub async fn article_view(
         held_authors,
         respecters,
     };
+    // Editors' and readers' picks: shown whole above the threads, answered there.
+    let pick = |entry| CommentView::new(entry, acting, false, now).with_respects(&respected);
     let discussion = DiscussionView {
         total: discussion.total,
-        featured: discussion
-            .featured
-            .iter()
-            .map(|e| CommentView::new(e, acting, false, now).with_respects(&respected))
-            .collect(),
-        reader_picks: discussion
-            .reader_picks
-            .iter()
-            .map(|e| CommentView::new(e, acting, false, now).with_respects(&respected))
-            .collect(),
+        featured: discussion.featured.iter().map(pick).collect(),
+        reader_picks: discussion.reader_picks.iter().map(pick).collect(),
         threads: threads(&discussion, acting, &respected, open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
