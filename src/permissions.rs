@@ -46,6 +46,13 @@ pub fn may_respect(viewer: Option<&User>, comment: &Comment) -> bool {
     viewer.is_some() && !is_author(viewer, comment) && live(comment) && !comment.is_held()
 }
 
+/// Muting a comment's author: a logged-in reader, from someone else's
+/// comment that is shown, when its author is a reader. Staff are not
+/// muted: their comments carry the newsroom's word on the discussion.
+pub fn may_mute(viewer: Option<&User>, comment: &Comment, author: Role) -> bool {
+    viewer.is_some() && !is_author(viewer, comment) && live(comment) && !comment.is_held() && author == Role::Reader
+}
+
 /// Seeing a held comment: only its author (and staff, in the queues).
 pub fn may_see(viewer: Option<&User>, comment: &Comment) -> bool {
     !comment.is_held() || is_author(viewer, comment)

@@ -11,9 +11,10 @@
 //! the five pieces into one gzip member without compressing the large ones
 //! again (`compression::join`).
 //!
-//! Readers with a comment on the page, or who marked one "Respect", get a
-//! shared copy of their own (the same pieces, built with their own links
-//! and buttons), kept the same way. Readers with
+//! Readers with a comment on the page, who marked one "Respect", or who
+//! muted someone with a comment on it, get a shared copy of their own (the
+//! same pieces, built with their own links, buttons and folded comments),
+//! kept the same way. Readers with
 //! a comment held for review in the discussion, which only they see, get a
 //! page built for them alone, as before.
 //!
@@ -36,6 +37,7 @@ use sha2::{Digest, Sha256};
 use crate::compression::{self, Packed};
 use crate::error::AppError;
 use crate::lru::{Lru, Weighed};
+use crate::models::mute::Mute;
 use crate::models::{Role, User};
 use crate::routes::stories::{ArticleQuery, Audience, article_view};
 use crate::security::identity::Viewer;
@@ -145,6 +147,7 @@ fn anyone() -> User {
         deleted_at: None,
         replies_seen_at: None,
         unseen_replies: 0,
+        muted_count: 0,
     }
 }
 
@@ -167,7 +170,10 @@ pub async fn answer(
     if shared.held_authors.contains(&user.id) {
         return Ok(None);
     }
-    if shared.commenters.contains(&user.id) || shared.respecters.contains(&user.id) {
+    if shared.commenters.contains(&user.id)
+        || shared.respecters.contains(&user.id)
+        || mutes_someone_here(state, user, &shared).await?
+    {
         let own_key = format!("{key}\nreader={}", user.id);
         shared = shared_copy(state, viewer, user, own_key, slug, query).await?;
     }
@@ -223,6 +229,17 @@ pub async fn answer(
         .read_to_end(&mut plain)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Some(response.body(plain)))
+}
+
+/// Whether `user` muted a commenter on the page: their copy folds those
+/// comments. Readers who muted nobody (nearly all) cost no query here.
+async fn mutes_someone_here(state: &AppState, user: &User, shared: &Shared) -> Result<bool, AppError> {
+    if user.muted_count == 0 {
+        return Ok(false);
+    }
+    let id = user.id;
+    let muted = state.db.run(move |conn| Ok(Mute::ids_of(conn, id)?)).await?;
+    Ok(!muted.is_disjoint(&shared.commenters))
 }
 
 /// The shared copy for `key`, built for `user` (anyone, or a reader with

@@ -374,6 +374,24 @@ async fn the_site_works_with_javascript_disabled() {
     assert!(chrome.has(&format!("#comment-{theirs} .respect-button[aria-pressed='false']")).await, "taken back");
     assert!(!chrome.has(&format!("#comment-{theirs} .respect-count")).await);
 
+    // Mute the neighbour: a page asks first, then their comment shows as
+    // one line that opens without scripts; the account page unmutes.
+    chrome.click_and_wait(&format!("#comment-{theirs} .comment-actions a[href$='/mute']")).await;
+    assert_eq!(chrome.text("h1").await, "Mute neighbour?");
+    chrome.click_and_wait("form.account-form button[type=submit]").await;
+    assert_eq!(landed_on_comment(&chrome).await, theirs, "back at the same comment");
+    let summary = format!("#comment-{theirs} details.muted-comment > summary");
+    assert!(chrome.text(&summary).await.starts_with("Comment from a reader you muted"));
+    assert!(!chrome.visible(&format!("#comment-{theirs} .comment-text")).await, "folded");
+    chrome.el(&summary).await.click().await.expect("the summary opens");
+    assert!(chrome.visible(&format!("#comment-{theirs} .comment-text")).await, "opened on request");
+    chrome.visit("/account").await;
+    chrome.click_and_wait(".muted-list button[type=submit]").await;
+    assert_eq!(chrome.path().await, "/account#muted");
+    assert!(!chrome.has(".muted-list").await);
+    chrome.visit(FLAGSHIP).await;
+    assert!(!chrome.has(&format!("#comment-{theirs} details")).await, "unmuted");
+
     chrome.log_out().await;
     chrome.log_in("no_scripts", PASSWORD).await;
     assert_eq!(chrome.text(".account-bar .signed-in").await, "Signed in as No Scripts");
@@ -430,6 +448,16 @@ async fn key_pages_fit_a_phone_and_a_desktop() {
     chrome.click_and_wait(".account-bar a[href='/account/replies']").await;
     assert!(chrome.text(".reply-item").await.contains("The south wall is next"));
     chrome.photograph("replies", None).await;
+    // Ana mutes Ben from his other comment: asked first, then it folds.
+    chrome.visit(FLAGSHIP).await;
+    chrome.click_and_wait(&format!("#comment-{other} .comment-actions a[href$='/mute']")).await;
+    chrome.photograph("mute-ask", None).await;
+    chrome.click_and_wait("form.account-form button[type=submit]").await;
+    assert_eq!(landed_on_comment(&chrome).await, other);
+    chrome.photograph("mute", Some(&format!("comment-{other}"))).await;
+    chrome.visit("/account").await;
+    assert_eq!(chrome.texts(".muted-list li strong").await, ["ben_marsh"]);
+    chrome.photograph("account-muted", Some("muted")).await;
     chrome.log_out().await;
 
     chrome.log_in("duty_mod", PASSWORD).await;

@@ -111,6 +111,14 @@ async fn site() -> Option<Site> {
         let token = marker.csrf(FLAGSHIP).await;
         assert_eq!(marker.post(&respect, &[("csrf_token", &token), ("respect", "give")]).await.status(), 303);
     }
+    // Reader one mutes reader four: folded on their article page, listed on their account page.
+    // (Made in the database: sign-ups from one network are limited.)
+    make_user(&app, "reader_four", Role::Reader);
+    let four = app.browser();
+    assert_eq!(four.login("reader_four", PASSWORD).await.status(), 303);
+    let muted = comment_id(&four.comment(FLAGSHIP, "Muted by reader one, so folded for them.").await);
+    let mute = format!("/comments/{muted}/mute");
+    assert_eq!(one.submit(&mute, &mute, &[]).await.status(), 303, "a mute");
     let pick = format!("/admin/comments/{reportable}/feature");
     assert_eq!(chief.submit("/admin/queue/recent", &pick, &[]).await.status(), 303, "an editor's pick");
     let ban = "/admin/users/troll/ban";
@@ -198,6 +206,7 @@ async fn site() -> Option<Site> {
         page("edit", Who::Reader, format!("/comments/{own}/edit")),
         page("delete", Who::Reader, format!("/comments/{own}/delete")),
         page("report", Who::Reader, format!("/comments/{reportable}/report")),
+        page("mute", Who::Reader, format!("/comments/{reportable}/mute")),
         page("admin-dashboard", Who::Admin, "/admin"),
         page("admin-queue-reported", Who::Admin, "/admin/queue/reported"),
         page("admin-queue-held", Who::Admin, "/admin/queue/held"),

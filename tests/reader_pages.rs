@@ -75,6 +75,9 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
     let marked =
         respecter.post(&format!("/comments/{own}/respect"), &[("csrf_token", &token), ("respect", "give")]).await;
     assert_eq!(marked.status(), 303, "a mark of respect");
+    let muter = assembling.reader("layer_muter").await;
+    let mute = format!("/comments/{own}/mute");
+    assert_eq!(muter.submit(&mute, &mute, &[]).await.status(), 303, "a mute of the commenter");
     let admin = assembling.staff("layer_admin", Role::Admin).await;
     let waiting = assembling.reader("layer_waiting").await;
     let held = comment_id(&waiting.comment(STORY, "Words waiting for a moderator.").await);
@@ -87,6 +90,7 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
         ("commenter", &commenter),
         ("bystander", &bystander),
         ("respecter", &respecter),
+        ("muter", &muter),
         ("admin", &admin),
         ("waiting", &waiting),
     ];
@@ -128,6 +132,9 @@ async fn assembled_pages_are_the_pages_built_whole(backend: Backend) {
     assert!(marked.contains(r#"aria-pressed="true""#), "the respecter's own mark");
     let (_, unmarked) = page_at(&bystander, &assembling.url(STORY)).await;
     assert!(!unmarked.contains(r#"aria-pressed="true""#), "nobody else's");
+    assert!(!unmarked.contains("muted-comment"), "nobody else's mutes");
+    let (_, folded) = page_at(&muter, &assembling.url(STORY)).await;
+    assert!(folded.contains("Comment from a reader you muted"), "the muter's own folded comment");
     let (_, theirs) = page_at(&waiting, &assembling.url(STORY)).await;
     assert!(theirs.contains("Words waiting for a moderator."), "their held comment, to them");
 }

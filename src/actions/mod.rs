@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod comments;
 pub mod moderation;
+pub mod mute;
 pub mod respect;
 pub mod users;
 

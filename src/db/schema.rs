@@ -98,6 +98,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         replies_seen_at -> Nullable<Timestamp>,
         unseen_replies -> Integer,
+        muted_count -> Integer,
     }
 }
 
@@ -140,6 +141,15 @@ diesel::table! {
         comment_id -> Integer,
         user_id -> Integer,
         article_id -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Readers a reader muted.
+    mutes (user_id, muted_id) {
+        user_id -> Integer,
+        muted_id -> Integer,
         created_at -> Timestamp,
     }
 }
@@ -230,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     comments,
     comment_respects,
+    mutes,
     rate_limits,
     reports,
     moderation_log,

@@ -3,7 +3,8 @@
 //!
 //! A reply answers someone when it sits under their comment, or, deeper than
 //! the third level (where it attaches to the third level instead), when it
-//! names them in `reply_to_user_id`. Only replies everyone can see count.
+//! names them in `reply_to_user_id`. Only replies everyone can see count,
+//! and none from a reader they muted.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ use super::comment::CommentAuthor;
 use super::comment::CommentStatus::Published;
 use super::{Comment, Page, User, page_count};
 use crate::db::DbConn;
-use crate::db::schema::{articles, comments, users, users as readers};
+use crate::db::schema::{articles, comments, mutes, users, users as readers};
 
 diesel::alias!(comments as parents: Parents);
 
@@ -42,6 +43,7 @@ pub fn count_since(conn: &mut DbConn, user: &User, since: NaiveDateTime) -> Quer
                 .filter(comments::status.eq(Published.as_str()))
                 .filter(comments::deleted_at.is_null())
                 .filter(comments::created_at.gt(since))
+                .filter(not_muted_by(me))
                 .count()
                 .get_result::<i64>(conn)
         };
@@ -54,6 +56,14 @@ pub fn count_since(conn: &mut DbConn, user: &User, since: NaiveDateTime) -> Quer
             .filter(comments::reply_to_user_id.is_null())
     )?;
     Ok(naming + under)
+}
+
+/// The reply's author is not one `me` muted: their replies are not news.
+#[diesel::dsl::auto_type]
+fn not_muted_by(me: i32) -> _ {
+    diesel::dsl::not(diesel::dsl::exists(
+        mutes::table.filter(mutes::user_id.eq(me)).filter(mutes::muted_id.eq(comments::user_id)),
+    ))
 }
 
 /// Replies not yet marked as read (all of them until the first time),
@@ -77,6 +87,7 @@ pub fn page(conn: &mut DbConn, user: &User, number: i64, per_page: i64) -> Query
         .filter(comments::user_id.ne(me))
         .filter(comments::status.eq(Published.as_str()))
         .filter(comments::deleted_at.is_null())
+        .filter(not_muted_by(me))
         .filter(
             comments::reply_to_user_id
                 .eq(me)

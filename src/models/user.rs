@@ -33,6 +33,9 @@ pub struct User {
     /// Replies to them since then, kept by triggers (see the
     /// `unseen_reply_counts` migration).
     pub unseen_replies: i32,
+    /// How many readers they muted, kept by triggers (see the `mutes`
+    /// migration): pages look the list up only when it is not zero.
+    pub muted_count: i32,
 }
 
 /// How long a ban lasts.
@@ -191,6 +194,7 @@ impl User {
                 ))
                 .execute(conn)?;
             super::respect::Respect::take_back_all(conn, id)?;
+            super::mute::Mute::forget(conn, id)?;
             super::session::SessionRow::delete_for_user(conn, id)?;
             Ok(Erasure::Done)
         })

@@ -12,7 +12,7 @@ use crate::models::user::{CreateError, Erasure, check_display_name, check_userna
 use crate::security::identity::{Viewer, client_network, log_in, log_out, safe_next};
 use crate::security::passwords;
 use crate::state::{AppState, now};
-use crate::views::pages::{AccountDeletedPage, AccountPage, FieldErrors, LoginPage, SignupPage};
+use crate::views::pages::{AccountDeletedPage, AccountPage, FieldErrors, LoginPage, MutedView, SignupPage};
 use crate::views::with_next;
 
 const LOGIN_FAILED: &str = "That username and password do not match an account. Check them and try again.";
@@ -176,6 +176,7 @@ async fn account_page(
     erase_error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     let chrome = state.page_chrome(viewer, "Your account", "", "/account", "").await?;
+    let muted = crate::actions::mute::muted_by(state, user).await?;
     let refused = errors.any() || erase_error.is_some();
     let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     render_with_status(
@@ -188,6 +189,7 @@ async fn account_page(
             errors,
             notice,
             erase_error,
+            muted: muted.iter().map(MutedView::of).collect(),
             csrf: viewer.csrf_token(),
         },
     )
@@ -270,13 +272,17 @@ pub async fn account_deleted(state: web::Data<AppState>, viewer: Viewer) -> Resu
 pub async fn export(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
     let id = user.id;
-    let (comments, respected) = state
+    let (comments, respected, muted) = state
         .db
         .run(move |conn| {
-            Ok((crate::models::Comment::all_by_user(conn, id)?, crate::models::respect::Respect::given_by(conn, id)?))
+            Ok((
+                crate::models::Comment::all_by_user(conn, id)?,
+                crate::models::respect::Respect::given_by(conn, id)?,
+                crate::models::mute::Mute::list(conn, id)?,
+            ))
         })
         .await?;
-    let data = crate::views::export::account_data(&user, &comments, &respected, &state.config.base_url, now());
+    let data = crate::views::export::account_data(&user, &comments, &respected, &muted, &state.config.base_url, now());
     let body = serde_json::to_string_pretty(&data)
         .map_err(|e| AppError::failed("could not write the reader's data as JSON", e))?;
     Ok(HttpResponse::Ok()

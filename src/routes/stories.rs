@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
 use crate::models::discussion::{self, Discussion, Sort};
+use crate::models::mute::Mute;
 use crate::models::respect::Respect;
 use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Comment, Tag, User};
@@ -17,7 +18,7 @@ use crate::security::identity::Viewer;
 use crate::security::session_data::SessionData;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
-use crate::views::discussion::{CommentForm, CommentView, DiscussionView, threads};
+use crate::views::discussion::{CommentForm, CommentView, DiscussionView, ReaderLayer, threads};
 use crate::views::pages::{ArticlePage, ArticleView, DiscussedView, FigureView, HomePage, SectionBlock, TagView};
 use crate::views::{AuthorView, CardView, Moment, Pager};
 
@@ -125,7 +126,9 @@ pub async fn article_view(
     let is_shared = shared.is_some();
     let viewer_id = if is_shared { None } else { viewer.user_id() };
     let acting_id = acting.map(|user| user.id);
-    let (article, section, authors, tags, discussion, settings, (held_authors, respected, respecters)) = state
+    // Only readers who muted someone have a list to look up.
+    let mutes_of = acting.filter(|user| user.muted_count > 0).map(|user| user.id);
+    let (article, section, authors, tags, discussion, settings, (held_authors, layer, respecters)) = state
         .db
         .run(move |conn| {
             let (article, section, figures) =
@@ -136,12 +139,18 @@ pub async fn article_view(
             let discussion =
                 Discussion::page(conn, article.id, figures, viewer_id, sort, page)?.ok_or(AppError::NotFound)?;
             let held_authors = if is_shared { Comment::held_authors(conn, article.id)? } else { HashSet::new() };
-            let respected = match acting_id {
-                Some(user) => Respect::given_on(conn, user, article.id)?,
-                None => HashSet::new(),
+            let layer = ReaderLayer {
+                respected: match acting_id {
+                    Some(user) => Respect::given_on(conn, user, article.id)?,
+                    None => HashSet::new(),
+                },
+                muted: match mutes_of {
+                    Some(user) => Mute::ids_of(conn, user)?,
+                    None => HashSet::new(),
+                },
             };
             let respecters = if is_shared { Respect::givers_on(conn, article.id)? } else { HashSet::new() };
-            Ok((article, section, authors, tags, discussion, settings, (held_authors, respected, respecters)))
+            Ok((article, section, authors, tags, discussion, settings, (held_authors, layer, respecters)))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
@@ -205,17 +214,26 @@ pub async fn article_view(
     let facts = SharedFacts {
         article_id: article.id,
         form_action: form.as_ref().map(|_| form_action),
-        commenters: discussion.top_level.iter().chain(&discussion.replies).map(|e| e.comment.user_id).collect(),
+        // Picks may come from other pages of the discussion: their authors'
+        // links and mutes of them show here too.
+        commenters: discussion
+            .top_level
+            .iter()
+            .chain(&discussion.replies)
+            .chain(&discussion.featured)
+            .chain(&discussion.reader_picks)
+            .map(|e| e.comment.user_id)
+            .collect(),
         held_authors,
         respecters,
     };
     // Editors' and readers' picks: shown whole above the threads, answered there.
-    let pick = |entry| CommentView::new(entry, acting, false, now).with_respects(&respected);
+    let pick = |entry| CommentView::new(entry, acting, false, now).with_layer(&layer);
     let discussion = DiscussionView {
         total: discussion.total,
         featured: discussion.featured.iter().map(pick).collect(),
         reader_picks: discussion.reader_picks.iter().map(pick).collect(),
-        threads: threads(&discussion, acting, &respected, open, now),
+        threads: threads(&discussion, acting, &layer, open, now),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Earlier comments", "Later comments"),

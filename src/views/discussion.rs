@@ -44,6 +44,11 @@ pub struct CommentView {
     pub can_respect: bool,
     /// The viewer has marked it.
     pub respected: bool,
+    pub author_id: i32,
+    /// The viewer may mute its author (from the comment's own page).
+    pub can_mute: bool,
+    /// The viewer muted its author: shown folded, opened on request.
+    pub muted: bool,
     pub children: Vec<CommentView>,
 }
 
@@ -82,14 +87,20 @@ impl CommentView {
             respect_count: if alive { comment.respect_count } else { 0 },
             can_respect: permissions::may_respect(viewer, comment),
             respected: false,
+            author_id: entry.author.id,
+            can_mute: permissions::may_mute(viewer, comment, entry.author.role),
+            muted: false,
             children: Vec::new(),
         }
     }
 
-    /// Shows the viewer's own marks: `respected` holds the comments they
-    /// marked.
-    pub fn with_respects(mut self, respected: &HashSet<i32>) -> CommentView {
-        self.respected = self.can_respect && respected.contains(&self.id);
+    /// Shows the viewer's own layer: their marks and whom they muted.
+    pub fn with_layer(mut self, layer: &ReaderLayer) -> CommentView {
+        self.respected = self.can_respect && layer.respected.contains(&self.id);
+        if self.tombstone == Tombstone::None && layer.muted.contains(&self.author_id) {
+            self.muted = true;
+            self.can_mute = false;
+        }
         self
     }
 
@@ -106,12 +117,23 @@ impl CommentView {
     }
 }
 
+/// What one reader's copy of a discussion shows that another's does not,
+/// beyond their own links: the comments they marked "Respect" and the
+/// readers they muted. Never part of the anonymous or shared copies.
+#[derive(Clone, Debug, Default)]
+pub struct ReaderLayer {
+    /// Comment ids.
+    pub respected: HashSet<i32>,
+    /// User ids.
+    pub muted: HashSet<i32>,
+}
+
 /// Builds threads: top-level comments in page order, replies under their
 /// parents oldest first.
 pub fn threads(
     discussion: &Discussion,
     viewer: Option<&User>,
-    respected: &HashSet<i32>,
+    layer: &ReaderLayer,
     open: bool,
     now: NaiveDateTime,
 ) -> Vec<CommentView> {
@@ -132,13 +154,12 @@ pub fn threads(
         children: HashMap<i32, Vec<&'a ThreadEntry>>,
         names: HashMap<i32, String>,
         viewer: Option<&'a User>,
-        respected: &'a HashSet<i32>,
+        layer: &'a ReaderLayer,
         open: bool,
         now: NaiveDateTime,
     }
     fn build(entry: &ThreadEntry, context: &Context) -> CommentView {
-        let mut view =
-            CommentView::new(entry, context.viewer, context.open, context.now).with_respects(context.respected);
+        let mut view = CommentView::new(entry, context.viewer, context.open, context.now).with_layer(context.layer);
         view.replying_to = entry.comment.reply_to_user_id.and_then(|id| context.names.get(&id).cloned());
         view.children = context
             .children
@@ -147,7 +168,7 @@ pub fn threads(
             .unwrap_or_default();
         view
     }
-    let context = Context { children, names, viewer, respected, open, now };
+    let context = Context { children, names, viewer, layer, open, now };
     discussion.top_level.iter().map(|entry| build(entry, &context)).collect()
 }
 

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
+use crate::models::mute::Muted;
 use crate::models::{Comment, User};
 
 fn time(at: NaiveDateTime) -> String {
@@ -12,11 +13,12 @@ fn time(at: NaiveDateTime) -> String {
 
 /// Their account, every comment they wrote (with its article's slug and
 /// headline), in whatever state each is now, and the comments they marked
-/// "Respect".
+/// "Respect", and the readers they muted.
 pub fn account_data(
     user: &User,
     comments: &[(Comment, String, String)],
     respected: &[(i32, NaiveDateTime)],
+    muted: &[Muted],
     base_url: &str,
     now: NaiveDateTime,
 ) -> Value {
@@ -49,6 +51,10 @@ pub fn account_data(
         "respected": respected
             .iter()
             .map(|(id, at)| json!({ "comment": format!("{base_url}/comments/{id}"), "at": time(*at) }))
+            .collect::<Vec<Value>>(),
+        "muted": muted
+            .iter()
+            .map(|m| json!({ "username": m.username, "display_name": m.display_name, "since": time(m.since) }))
             .collect::<Vec<Value>>(),
     })
 }

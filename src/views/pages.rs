@@ -159,6 +159,41 @@ pub struct AccountPage {
     pub notice: Option<String>,
     /// Why "delete my account" was refused.
     pub erase_error: Option<&'static str>,
+    /// Readers they muted, with a button each to unmute.
+    pub muted: Vec<MutedView>,
+    pub csrf: String,
+}
+
+/// A reader on the account page's list of muted readers.
+pub struct MutedView {
+    pub id: i32,
+    pub display_name: String,
+    pub username: String,
+    pub since: String,
+}
+
+impl MutedView {
+    pub fn of(muted: &crate::models::mute::Muted) -> MutedView {
+        MutedView {
+            id: muted.id,
+            display_name: muted.display_name.clone(),
+            username: muted.username.clone(),
+            since: muted.since.format("%-d %B %Y").to_string(),
+        }
+    }
+}
+
+/// "Mute this reader?": the comment's page of the mute button.
+#[derive(Template)]
+#[template(path = "comments/mute.html", whitespace = "minimize")]
+pub struct MutePage {
+    pub chrome: Chrome,
+    pub article: ArticleLink,
+    pub comment_id: i32,
+    pub author_name: String,
+    pub excerpt: String,
+    /// They had muted this reader already.
+    pub already: bool,
     pub csrf: String,
 }
 
