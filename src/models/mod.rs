@@ -54,6 +54,7 @@ pub mod comment;
 pub mod discussion;
 pub mod media;
 pub mod moderation;
+pub mod profile;
 pub mod rate_limit;
 pub mod replies;
 pub mod report;

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod files;
 pub mod health;
 pub mod listings;
+pub mod profiles;
 pub mod replies;
 pub mod reports;
 pub mod respect;
