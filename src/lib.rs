@@ -127,6 +127,7 @@ pub fn app(
         .service(routes::listings::section)
         .service(routes::listings::author)
         .service(routes::listings::tag)
+        .service(routes::profiles::show)
         .service(routes::files::asset)
         .service(routes::files::media)
         .service(routes::health::livez)

@@ -223,7 +223,7 @@ impl Drop for Building<'_> {
 /// The pages the same for every reader without a session.
 fn kept_path(path: &str) -> bool {
     path == "/"
-        || ["/articles/", "/sections/", "/authors/", "/tags/", "/feed.", "/sitemap", "/news-sitemap"]
+        || ["/articles/", "/sections/", "/authors/", "/tags/", "/readers/", "/feed.", "/sitemap", "/news-sitemap"]
             .iter()
             .any(|prefix| path.starts_with(prefix))
         || matches!(path, "/search" | "/moderation" | "/robots.txt")

@@ -168,6 +168,8 @@ async fn site() -> Option<Site> {
         ),
         page("not-found", Who::Visitor, "/articles/no-such-story"),
         page("moderation", Who::Visitor, "/moderation"),
+        page("profile", Who::Visitor, "/readers/reader_two"),
+        page("profile-nothing-shown", Who::Visitor, "/readers/troll"),
         page("account-deleted", Who::Visitor, "/account/deleted"),
         page("article-reader", Who::Reader, FLAGSHIP),
         form_page(

@@ -530,7 +530,8 @@ async fn editors_feature_comments_above_the_discussion(backend: Backend) {
     let (_, page) = app.browser().page(STORY).await;
     assert_eq!(featured(&page), ["A thoughtful point about the spring tides."]);
     let doc = html(&page);
-    assert_eq!(attrs(&doc, ".featured-comments a", "href"), [format!("/comments/{pick}")]);
+    let links = attrs(&doc, ".featured-comments a", "href");
+    assert_eq!(links, ["/readers/insightful".to_string(), format!("/comments/{pick}")], "its author, then its place");
     assert_eq!(texts(&doc, &format!("#comment-{pick} .featured-badge")), ["Featured"]);
     assert!(texts(&doc, &format!("#comment-{other} .featured-badge")).is_empty());
 

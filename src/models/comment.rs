@@ -27,6 +27,17 @@ text_values! {
 
 use CommentStatus::{Held, Published, Removed};
 
+/// The filter for comments every reader sees whole, author and text:
+/// published and not deleted. (A removed or deleted comment is only a
+/// tombstone without its author; a held one is its author's alone.) The
+/// discussion counts these, the feed lists them, a reader's profile shows them.
+pub type ShownToAll =
+    diesel::dsl::And<diesel::dsl::Eq<comments::status, &'static str>, diesel::dsl::IsNull<comments::deleted_at>>;
+
+pub fn shown_to_all() -> ShownToAll {
+    comments::status.eq(Published.as_str()).and(comments::deleted_at.is_null())
+}
+
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
@@ -239,8 +250,7 @@ impl Comment {
         let rows: Vec<(Comment, CommentAuthor)> = comments::table
             .inner_join(users::table)
             .filter(comments::article_id.eq(article_id))
-            .filter(comments::status.eq(Published.as_str()))
-            .filter(comments::deleted_at.is_null())
+            .filter(shown_to_all())
             .order((comments::created_at.desc(), comments::id.desc()))
             .limit(limit)
             .select((Comment::as_select(), CommentAuthor::as_select()))

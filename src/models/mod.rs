@@ -55,6 +55,7 @@ pub mod discussion;
 pub mod media;
 pub mod moderation;
 pub mod mute;
+pub mod profile;
 pub mod rate_limit;
 pub mod replies;
 pub mod report;

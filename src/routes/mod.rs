@@ -10,6 +10,7 @@ pub mod files;
 pub mod health;
 pub mod listings;
 pub mod mutes;
+pub mod profiles;
 pub mod replies;
 pub mod reports;
 pub mod respect;

@@ -19,6 +19,15 @@ pub enum Tombstone {
     Removed,
 }
 
+/// The badge beside a staff member's name, wherever readers see it.
+pub fn staff_badge(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Admin => Some("Editor"),
+        Role::Moderator => Some("Moderator"),
+        Role::Reader => None,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CommentView {
     pub id: i32,
@@ -68,11 +77,7 @@ impl CommentView {
             author_name: entry.author.display_name.clone(),
             author_username: entry.author.username.clone(),
             initials: initials(&entry.author.display_name),
-            staff_badge: match entry.author.role {
-                Role::Admin => Some("Editor"),
-                Role::Moderator => Some("Moderator"),
-                Role::Reader => None,
-            },
+            staff_badge: staff_badge(entry.author.role),
             when: Moment::new(comment.created_at, now),
             edited: comment.edited_at.is_some() && alive,
             held: comment.is_held(),

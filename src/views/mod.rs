@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod discussion;
 pub mod export;
 pub mod pages;
+pub mod profile;
 pub mod time;
 
 use std::sync::Arc;

@@ -211,6 +211,8 @@ pub struct RepliesPage {
 pub struct ReplyView {
     pub id: i32,
     pub author_name: String,
+    /// For the link to their profile.
+    pub author_username: String,
     pub initials: String,
     pub when: Moment,
     pub body_html: String,
@@ -227,6 +229,7 @@ impl ReplyView {
         ReplyView {
             id: reply.comment.id,
             author_name: reply.author.display_name.clone(),
+            author_username: reply.author.username.clone(),
             initials: super::initials(&reply.author.display_name),
             when: Moment::new(reply.comment.created_at, now),
             body_html: super::comment_text::render(&reply.comment.body),
