@@ -53,6 +53,13 @@ pub fn may_mute(viewer: Option<&User>, comment: &Comment, author: Role) -> bool 
     viewer.is_some() && !is_author(viewer, comment) && live(comment) && !comment.is_held() && author == Role::Reader
 }
 
+/// Putting a reader on pre-moderation or ending it: moderators and
+/// admins, for readers' accounts that still exist (staff are never held
+/// for who they are).
+pub fn may_premoderate(actor: &User, target: &User) -> bool {
+    may_moderate(actor) && target.role() == Role::Reader && target.deleted_at.is_none()
+}
+
 /// Seeing a held comment: only its author (and staff, in the queues).
 pub fn may_see(viewer: Option<&User>, comment: &Comment) -> bool {
     !comment.is_held() || is_author(viewer, comment)

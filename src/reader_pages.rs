@@ -148,6 +148,8 @@ fn anyone() -> User {
         replies_seen_at: None,
         unseen_replies: 0,
         muted_count: 0,
+        premoderated_at: None,
+        premoderation_reason: String::new(),
     }
 }
 

@@ -326,6 +326,53 @@ async fn moderator_removes_a_reported_comment_and_bans_its_author() {
 }
 
 #[actix_web::test]
+async fn a_moderator_reads_context_and_the_trust_rule_takes_over() {
+    let Some(app) = TestApp::with_demo_configured(Backend::Sqlite, common::unlimited).await else { return };
+    make_user(&app, "repeat_poster", "Repeat Poster", Role::Reader);
+    make_user(&app, "chief_editor", "Chief Editor", Role::Admin);
+    let poster = app.browser();
+    assert_eq!(poster.login("repeat_poster", PASSWORD).await.status(), 303);
+    let first = comment_id(&poster.comment(FLAGSHIP, "The harbour board are all crooks.").await);
+    let second = comment_id(&poster.comment(FLAGSHIP, "Crooks, every one of them.").await);
+    let neighbour = app.reader("calm_neighbour").await;
+    neighbour.reply(FLAGSHIP, first, "That is a serious claim to make without evidence.").await;
+
+    let Some(chrome) = Chrome::start(&app.address).await else { return };
+    chrome.log_in("chief_editor", PASSWORD).await;
+    // Two removals within a week put a reader back on pre-moderation.
+    chrome.visit("/admin/settings").await;
+    chrome.type_into("#premoderate_after", "2").await;
+    chrome.type_into("#removal_window_days", "7").await;
+    chrome.click_and_wait("form.account-form button[type=submit]").await;
+    chrome.wait_for_text(".notice-success", "Settings saved").await;
+
+    // From the filtered queue, the first comment in context.
+    chrome.visit("/admin/queue/recent?user=repeat_poster").await;
+    chrome.click_and_wait(&format!("#row-{first} a.context-link")).await;
+    assert_eq!(chrome.text("h1").await, "Comment in context");
+    assert!(chrome.text(".context-thread").await.contains("That is a serious claim"), "its reply is shown");
+    assert!(chrome.text(".account-details").await.contains("2 (0 removed, 0 held)"));
+    chrome.photograph("context", None).await;
+    chrome.click_and_wait(".context-actions button.button-danger").await;
+    assert_eq!(chrome.path().await, "/admin/queue/recent?user=repeat_poster", "back to the queue as it was");
+    chrome.wait_for_text(".notice-success", "1 comment removed").await;
+    chrome.click_and_wait(&format!("#row-{second} button[formaction$='/remove']")).await;
+
+    // Their next comment waits; their page says why, and ends it.
+    let held = comment_id(&poster.comment(FLAGSHIP, "You cannot silence me.").await);
+    chrome.visit("/admin/queue/held").await;
+    assert!(chrome.visible(&format!("#row-{held}")).await, "held for review");
+    chrome.visit("/admin/users/repeat_poster").await;
+    assert!(chrome.text(".account-details").await.contains("2 comments removed within 7 days"));
+    chrome.photograph("premoderation", Some("premoderation-heading")).await;
+    chrome.click_and_wait("button[name=premoderate][value=end]").await;
+    chrome.wait_for_text(".notice-success", "no longer on pre-moderation").await;
+    let free = comment_id(&poster.comment(FLAGSHIP, "A calmer word, then.").await);
+    chrome.visit(FLAGSHIP).await;
+    assert!(chrome.visible(&format!("#comment-{free}")).await, "published at once again");
+}
+
+#[actix_web::test]
 async fn the_site_works_with_javascript_disabled() {
     let Some(app) = TestApp::with_demo(Backend::Sqlite).await else { return };
     let neighbour = app.reader("neighbour").await;

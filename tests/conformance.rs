@@ -125,6 +125,10 @@ async fn site() -> Option<Site> {
     let response = chief.submit("/admin/users/troll", ban, &[("reason", "Spam"), ("length", "7")]).await;
     assert_eq!(response.status(), 303, "ban");
     drop(troll);
+    let premoderate = "/admin/users/reader_two/premoderate";
+    let response =
+        chief.submit("/admin/users/reader_two", premoderate, &[("premoderate", "start"), ("reason", "Heated")]).await;
+    assert_eq!(response.status(), 303, "pre-moderation");
     let leaver = app.reader("leaver").await;
     let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
     assert_eq!(response.status(), 303, "account deletion");
@@ -214,6 +218,11 @@ async fn site() -> Option<Site> {
         page("admin-queue-held", Who::Admin, "/admin/queue/held"),
         page("admin-queue-recent", Who::Admin, "/admin/queue/recent"),
         page("admin-queue-removed", Who::Admin, "/admin/queue/removed"),
+        page(
+            "admin-context",
+            Who::Admin,
+            format!("/admin/comments/{reported}/context?back=%2Fadmin%2Fqueue%2Freported"),
+        ),
         page("admin-users", Who::Admin, "/admin/users"),
         page("admin-user", Who::Admin, "/admin/users/reader_two"),
         page("admin-user-banned", Who::Admin, "/admin/users/troll"),

@@ -365,6 +365,9 @@ fn reader_since_is_the_month_of_the_account() {
         deleted_at: None,
         replies_seen_at: None,
         unseen_replies: 0,
+        muted_count: 0,
+        premoderated_at: None,
+        premoderation_reason: String::new(),
     };
     let view = newsdesk::views::profile::ReaderView::new(&user, Default::default());
     assert_eq!((view.since.as_str(), view.since_iso.as_str()), ("March 2025", "2025-03"));

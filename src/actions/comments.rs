@@ -13,7 +13,7 @@ use crate::models::discussion::Discussion;
 use crate::models::rate_limit::{self, Limited};
 use crate::models::report::{Report, ReportOutcome, ReportReason};
 use crate::models::settings::{self, SiteSettings};
-use crate::models::{Article, User};
+use crate::models::{Article, User, trust};
 use crate::permissions;
 use crate::state::{AppState, now};
 
@@ -112,7 +112,7 @@ pub async fn post(
     parent_id: Option<i32>,
     raw: &str,
 ) -> Result<Result<Posted, Refusal>, AppError> {
-    let (slug, raw, author_id) = (slug.to_string(), raw.to_string(), author.id);
+    let (slug, raw, author_id, author) = (slug.to_string(), raw.to_string(), author.id, author.clone());
     let limit = state.config.limits.comment_per_user;
     let now = now();
     let outcome = state
@@ -127,8 +127,8 @@ pub async fn post(
                 Ok(screened) => screened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            if hold_reason.is_none() && settings.hold_first_comment && !Comment::has_published(conn, author_id)? {
-                hold_reason = Some("first comment of a new account".into());
+            if hold_reason.is_none() {
+                hold_reason = trust::hold_reason(conn, &author, &settings)?;
             }
             let (placement, answered) = match parent_id {
                 None => (Placement::TOP_LEVEL, None),
@@ -217,6 +217,7 @@ pub async fn edit(state: &AppState, author: &User, id: i32, raw: &str) -> Result
                 Ok(screened) => screened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
+            let hold_reason = hold_reason.or_else(|| trust::edit_hold_reason(&author));
             // Only a comment still there is changed: one its author deleted
             // or a moderator removed since it was read stays as it is.
             if !Comment::edit(conn, id, &body, hold_reason.as_deref(), now)? {

@@ -10,6 +10,7 @@ use crate::db::write_transaction;
 use crate::error::AppError;
 use crate::models::moderation::{self, CommentAction, LogAction, LogEntry};
 use crate::models::settings::SiteSettings;
+use crate::models::trust;
 use crate::models::{Article, User};
 use crate::permissions;
 use crate::state::{AppState, now};
@@ -29,8 +30,23 @@ pub async fn act_on_comments(
     // On the writer, like every change to comments: transactions that
     // change comments also update their discussions' figures rows, and one
     // writer taking them in turn cannot deadlock with itself.
-    let changed =
-        state.db.write(move |conn| Ok(moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?)).await?;
+    let (changed, premoderated) = state
+        .db
+        .write(move |conn| {
+            let changed = moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?;
+            // A removal may put its author back on pre-moderation, in the
+            // same transaction: the next comment they post is held.
+            let premoderated = match action {
+                CommentAction::Remove if !changed.is_empty() => {
+                    let settings = SiteSettings::load(conn)?;
+                    let authors: BTreeSet<i32> = changed.iter().map(|c| c.user_id).collect();
+                    trust::review_after_removals(conn, &authors.into_iter().collect::<Vec<_>>(), &settings, now)?
+                }
+                _ => Vec::new(),
+            };
+            Ok((changed, premoderated))
+        })
+        .await?;
     let articles: BTreeSet<i32> = changed.iter().map(|c| c.article_id).collect();
     let mut changes: Vec<Change> = articles.into_iter().map(|article_id| Change::Discussion { article_id }).collect();
     if action == CommentAction::Remove && !changed.is_empty() {
@@ -38,6 +54,7 @@ pub async fn act_on_comments(
         let removed = changed.len() as u64;
         state.metrics.counters.comments_removed.fetch_add(removed, std::sync::atomic::Ordering::Relaxed);
     }
+    changes.extend(premoderated.into_iter().map(|user_id| Change::Account { user_id }));
     announce(state, changes);
     Ok(changed.len())
 }

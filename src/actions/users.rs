@@ -1,4 +1,4 @@
-//! Staff acting on accounts: bans and roles. The site always keeps an
+//! Staff acting on accounts: bans, roles and pre-moderation. The site always keeps an
 //! admin who can act: the check and the change share one transaction, with
 //! the admins' rows locked, so two at once cannot both pass it.
 
@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::models::moderation::{self, LogAction, LogEntry, RoleChange};
 use crate::models::session::SessionRow;
 use crate::models::user::BanLength;
-use crate::models::{Role, User};
+use crate::models::{Role, User, trust};
 use crate::permissions;
 use crate::state::{AppState, now};
 
@@ -149,4 +149,33 @@ pub async fn change_role(
         announce(state, [Change::Account { user_id: target }]);
     }
     Ok(outcome)
+}
+
+/// Puts a reader on pre-moderation with a moderator's reason, or ends it
+/// (`reason` None). Logged; the reader's account is announced, so their
+/// next comment is held (or not) on every instance at once.
+pub async fn set_premoderation(
+    state: &AppState,
+    actor: &User,
+    username: &str,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    let (actor, username, now) = (actor.clone(), username.to_string(), now());
+    let target = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+                if !permissions::may_premoderate(&actor, &target) {
+                    return Err(AppError::Forbidden);
+                }
+                if target.premoderated_at.is_some() != reason.is_some() {
+                    trust::set(conn, target.id, reason.as_deref(), Some(actor.id), now)?;
+                }
+                Ok(target.id)
+            })
+        })
+        .await?;
+    announce(state, [Change::Account { user_id: target }]);
+    Ok(())
 }

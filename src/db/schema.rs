@@ -99,6 +99,8 @@ diesel::table! {
         replies_seen_at -> Nullable<Timestamp>,
         unseen_replies -> Integer,
         muted_count -> Integer,
+        premoderated_at -> Nullable<Timestamp>,
+        premoderation_reason -> Text,
     }
 }
 

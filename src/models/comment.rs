@@ -192,15 +192,6 @@ impl Comment {
             .get_result(conn)
     }
 
-    /// Whether the user has a published comment anywhere (new accounts'
-    /// first comments may be held).
-    pub fn has_published(conn: &mut DbConn, user_id: i32) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
-            comments::table.filter(comments::user_id.eq(user_id)).filter(comments::status.eq(Published.as_str())),
-        ))
-        .get_result(conn)
-    }
-
     /// Replaces a comment's text, holding it for review when `hold_reason`
     /// says why. Changes nothing, and says so, when the comment has been
     /// deleted or removed meanwhile: that text stays gone.

@@ -57,6 +57,7 @@ pub mod moderation;
 pub mod mute;
 pub mod profile;
 pub mod rate_limit;
+pub mod record;
 pub mod replies;
 pub mod report;
 pub mod respect;
@@ -65,6 +66,7 @@ pub mod section;
 pub mod session;
 pub mod settings;
 pub mod tag;
+pub mod trust;
 pub mod user;
 
 pub use article::{Article, ArticleCard, CardFilter};

@@ -82,7 +82,7 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn queue_query<'a>(queue: Queue, filter: &QueueFilter) -> QueueQuery<'a> {
+pub(super) fn queue_query<'a>(queue: Queue, filter: &QueueFilter) -> QueueQuery<'a> {
     let open_reports = reports::table.filter(reports::resolved_at.is_null()).select(reports::comment_id);
     let mut query = comments::table.inner_join(users::table).inner_join(articles::table).into_boxed();
     query = match queue {
@@ -128,7 +128,7 @@ impl Dashboard {
     }
 }
 
-type QueueRow = (Comment, CommentAuthor, String, String, Option<String>);
+pub(super) type QueueRow = (Comment, CommentAuthor, String, String, Option<String>);
 
 impl QueueItem {
     /// One page of a queue, newest first, in three queries.
@@ -171,7 +171,7 @@ impl QueueItem {
     }
 
     /// A row with its open reports summed up by reason, most frequent first.
-    fn new(
+    pub(super) fn new(
         (comment, author, article_slug, article_headline, moderation_reason): QueueRow,
         open: &[Report],
     ) -> QueueItem {
@@ -259,6 +259,8 @@ text_values! {
         Close = "close",
         Reopen = "reopen",
         Settings = "settings",
+        Premoderate = "premoderate",
+        EndPremoderation = "end_premoderation",
     }
 }
 
@@ -278,6 +280,8 @@ impl LogAction {
             LogAction::Close => "Closed comments",
             LogAction::Reopen => "Reopened comments",
             LogAction::Settings => "Changed the settings",
+            LogAction::Premoderate => "Put an account on pre-moderation",
+            LogAction::EndPremoderation => "Ended an account's pre-moderation",
         }
     }
 }

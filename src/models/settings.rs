@@ -13,8 +13,14 @@ pub struct SiteSettings {
     pub auto_close_days: i64,
     /// A comment with more links than this is held for review.
     pub max_links: usize,
-    /// Hold the first comment of every new account for review.
+    /// Hold new accounts' comments for review...
     pub hold_first_comment: bool,
+    /// ...until this many of them were approved.
+    pub trusted_after: i64,
+    /// Removals within `removal_window_days` that put a reader back on
+    /// pre-moderation; 0 never does.
+    pub premoderate_after: i64,
+    pub removal_window_days: i64,
     /// Words that make a comment be refused.
     pub banned_words: Vec<String>,
     /// Words that make a comment be held for review.
@@ -27,6 +33,9 @@ impl Default for SiteSettings {
             auto_close_days: 0,
             max_links: 2,
             hold_first_comment: false,
+            trusted_after: 1,
+            premoderate_after: 0,
+            removal_window_days: 30,
             banned_words: Vec::new(),
             suspect_words: Vec::new(),
         }
@@ -68,6 +77,9 @@ impl SiteSettings {
                 "auto_close_days" => loaded.auto_close_days = value.parse().unwrap_or(0),
                 "max_links" => loaded.max_links = value.parse().unwrap_or(2),
                 "hold_first_comment" => loaded.hold_first_comment = value == "true",
+                "trusted_after" => loaded.trusted_after = value.parse().unwrap_or(1),
+                "premoderate_after" => loaded.premoderate_after = value.parse().unwrap_or(0),
+                "removal_window_days" => loaded.removal_window_days = value.parse().unwrap_or(30),
                 "banned_words" => loaded.banned_words = word_list(&value),
                 "suspect_words" => loaded.suspect_words = word_list(&value),
                 _ => {}
@@ -81,6 +93,9 @@ impl SiteSettings {
             ("auto_close_days", self.auto_close_days.to_string()),
             ("max_links", self.max_links.to_string()),
             ("hold_first_comment", self.hold_first_comment.to_string()),
+            ("trusted_after", self.trusted_after.to_string()),
+            ("premoderate_after", self.premoderate_after.to_string()),
+            ("removal_window_days", self.removal_window_days.to_string()),
             ("banned_words", self.banned_words.join("\n")),
             ("suspect_words", self.suspect_words.join("\n")),
         ];

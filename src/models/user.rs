@@ -36,6 +36,10 @@ pub struct User {
     /// How many readers they muted, kept by triggers (see the `mutes`
     /// migration): pages look the list up only when it is not zero.
     pub muted_count: i32,
+    /// Every comment of theirs is held for review from then on, until a
+    /// moderator ends it (see models/trust.rs).
+    pub premoderated_at: Option<NaiveDateTime>,
+    pub premoderation_reason: String,
 }
 
 /// How long a ban lasts.

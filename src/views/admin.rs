@@ -124,8 +124,43 @@ pub struct QueuePage {
     pub filter_text: String,
     pub reasons: Vec<&'static str>,
     pub return_to: String,
+    /// `?back=…` for each row's context link: the queue with its filters
+    /// and page, to come back to.
+    pub back: String,
     pub csrf: String,
     pub flash: Option<String>,
+}
+
+/// A comment in its thread with its author's record, before a decision.
+#[derive(Template)]
+#[template(path = "admin/context.html", whitespace = "minimize")]
+pub struct ContextPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub row: CommentRow,
+    pub parent: Option<CommentRow>,
+    pub parent_deleted: bool,
+    pub replies: Vec<CommentRow>,
+    pub more_replies: i64,
+    /// The author's account: joined, role, and any ban or pre-moderation.
+    pub author_joined: String,
+    pub author_role: &'static str,
+    pub author_status: Vec<String>,
+    pub record: crate::models::record::AuthorRecord,
+    pub recent: Vec<CommentRow>,
+    pub reasons: Vec<&'static str>,
+    /// The queue it was opened from (filters and page kept), where the
+    /// buttons return.
+    pub back: String,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl ContextPage {
+    /// The queue to return to, for a link to another comment's context.
+    pub fn back_param(&self) -> String {
+        url::form_urlencoded::byte_serialize(self.back.as_bytes()).collect()
+    }
 }
 
 impl QueuePage {
@@ -192,6 +227,10 @@ pub struct UserPage {
     pub deleted: Option<String>,
     pub comments: Vec<CommentRow>,
     pub reports: Vec<ReportRow>,
+    /// "since 3 December 2026 at 10:00 UTC: 3 comments removed within 30
+    /// days" while every comment of theirs is held.
+    pub premoderation: Option<String>,
+    pub can_premoderate: bool,
     pub can_ban: bool,
     pub can_change_role: bool,
     pub roles: Vec<(&'static str, bool)>,
@@ -234,9 +273,33 @@ pub struct SettingsPage {
     pub settings: SiteSettings,
     pub banned_words: String,
     pub suspect_words: String,
+    /// The number fields as typed (a refused value comes back as it was).
+    pub numbers: SettingsNumbers,
     pub error: Option<String>,
     pub flash: Option<String>,
     pub csrf: String,
+}
+
+/// The settings form's number fields, as text.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsNumbers {
+    pub max_links: String,
+    pub auto_close_days: String,
+    pub trusted_after: String,
+    pub premoderate_after: String,
+    pub removal_window_days: String,
+}
+
+impl SettingsNumbers {
+    pub fn of(settings: &SiteSettings) -> SettingsNumbers {
+        SettingsNumbers {
+            max_links: settings.max_links.to_string(),
+            auto_close_days: settings.auto_close_days.to_string(),
+            trusted_after: settings.trusted_after.to_string(),
+            premoderate_after: settings.premoderate_after.to_string(),
+            removal_window_days: settings.removal_window_days.to_string(),
+        }
+    }
 }
 
 /// A log line as shown.

@@ -6,12 +6,14 @@ use serde::Deserialize;
 use super::{FormFields, admin_return, flash, nav, take_flash};
 use crate::actions;
 use crate::error::AppError;
-use crate::models::moderation::{CommentAction, Dashboard, Queue, QueueFilter, QueueItem};
+use crate::models::User;
+use crate::models::moderation::{self, CommentAction, Dashboard, Queue, QueueFilter, QueueItem};
+use crate::models::record::{AuthorRecord, CommentContext};
 use crate::routes::{page_number, render, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
 use crate::views::Pager;
-use crate::views::admin::{CommentRow, DashboardPage, QueuePage, REMOVAL_REASONS};
+use crate::views::admin::{CommentRow, ContextPage, DashboardPage, QueuePage, REMOVAL_REASONS};
 
 #[get("")]
 pub async fn dashboard(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
@@ -64,6 +66,7 @@ pub async fn queue(
     let list_url = if filters.is_empty() { path.clone() } else { format!("{path}?{filters}") };
     let chrome = state.page_chrome(&staff.viewer, queue.title(), "", &path, "").await?;
     let now = now();
+    let return_to = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path);
     render(&QueuePage {
         chrome,
         nav: nav(&staff, queue.slug()),
@@ -74,7 +77,8 @@ pub async fn queue(
         filter_user: filter.username.unwrap_or_default(),
         filter_text: filter.text.unwrap_or_default(),
         reasons: REMOVAL_REASONS.to_vec(),
-        return_to: request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path),
+        back: format!("?back={}", url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()),
+        return_to,
         csrf: staff.viewer.csrf_token(),
         flash: take_flash(&staff.viewer.session),
     })
@@ -135,4 +139,69 @@ pub async fn act_on_many(state: web::Data<AppState>, staff: Staff, body: web::By
         return Ok(see_other(&admin_return(fields.get("return_to"), "/admin/queue/reported")));
     }
     apply(&state, &staff, action, ids, &fields).await
+}
+
+#[derive(Deserialize)]
+pub struct ContextQuery {
+    back: Option<String>,
+}
+
+/// A comment in its thread (what it answers, its replies) with its
+/// author's record, opened from a queue row; the buttons act as the
+/// queue's do and return to the queue as it was (filters, page).
+#[get("/comments/{id}/context")]
+pub async fn context(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<String>,
+    query: web::Query<ContextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    let back = admin_return(query.back.as_deref(), "/admin/queue/recent");
+    let (context, author, record, recent) = state
+        .db
+        .run(move |conn| {
+            let context = CommentContext::load(conn, id)?.ok_or(AppError::NotFound)?;
+            let author_id = context.item.author.id;
+            let author = User::by_id(conn, author_id)?.ok_or(AppError::NotFound)?;
+            let record = AuthorRecord::load(conn, author_id)?;
+            let recent = moderation::comments_by_user(conn, author_id, 10)?;
+            Ok((context, author, record, recent))
+        })
+        .await?;
+    let now = now();
+    let path = format!("/admin/comments/{id}/context");
+    let chrome = state.page_chrome(&staff.viewer, "Comment in context", "", &path, "").await?;
+    let mut author_status = Vec::new();
+    if author.is_banned(now) {
+        let until = match author.banned_until {
+            Some(until) => format!("until {}", until.format("%-d %B %Y")),
+            None => "permanently".into(),
+        };
+        author_status.push(format!("Banned {until}: {}", author.ban_reason.clone().unwrap_or_default()));
+    }
+    if author.premoderated_at.is_some() {
+        author_status.push(format!("On pre-moderation: {}", author.premoderation_reason));
+    }
+    if author.deleted_at.is_some() {
+        author_status.push("Deleted their account".into());
+    }
+    render(&ContextPage {
+        chrome,
+        nav: nav(&staff, "context"),
+        row: CommentRow::new(&context.item, now),
+        parent: context.parent.as_ref().map(|item| CommentRow::new(item, now)),
+        parent_deleted: context.parent_deleted,
+        replies: context.replies.iter().map(|item| CommentRow::new(item, now)).collect(),
+        more_replies: context.more_replies,
+        author_joined: author.created_at.format("%-d %B %Y").to_string(),
+        author_role: author.role().as_str(),
+        author_status,
+        record,
+        recent: recent.iter().filter(|item| item.comment.id != id).map(|item| CommentRow::new(item, now)).collect(),
+        reasons: REMOVAL_REASONS.to_vec(),
+        back,
+        csrf: staff.viewer.csrf_token(),
+        flash: take_flash(&staff.viewer.session),
+    })
 }

@@ -12,7 +12,7 @@ use crate::models::settings::{SiteSettings, word_list};
 use crate::routes::{PageQuery, page_number, render, render_with_status, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
-use crate::views::admin::{ArticleRow, ArticlesPage, LogPage, LogRow, SettingsPage};
+use crate::views::admin::{ArticleRow, ArticlesPage, LogPage, LogRow, SettingsNumbers, SettingsPage};
 use crate::views::{Moment, Pager};
 
 const ARTICLES_PER_PAGE: i64 = 30;
@@ -87,6 +87,7 @@ async fn settings_page(
     state: &AppState,
     staff: &Staff,
     settings: SiteSettings,
+    numbers: SettingsNumbers,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -99,6 +100,7 @@ async fn settings_page(
             banned_words: settings.banned_words.join("\n"),
             suspect_words: settings.suspect_words.join("\n"),
             settings,
+            numbers,
             error,
             flash: take_flash(&staff.viewer.session),
             csrf: staff.viewer.csrf_token(),
@@ -110,7 +112,8 @@ async fn settings_page(
 pub async fn settings_form(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
     staff.require_admin()?;
     let settings = state.db.run(|conn| Ok(SiteSettings::load(conn)?)).await?;
-    settings_page(&state, &staff, settings, None, StatusCode::OK).await
+    let numbers = SettingsNumbers::of(&settings);
+    settings_page(&state, &staff, settings, numbers, None, StatusCode::OK).await
 }
 
 #[post("/settings")]
@@ -121,26 +124,44 @@ pub async fn save_settings(
 ) -> Result<HttpResponse, AppError> {
     staff.require_admin()?;
     let fields = FormFields::parse(&body);
-    let number = |name: &str, max: i64| {
-        fields.get(name).map(str::trim).unwrap_or("0").parse::<i64>().ok().filter(|n| (0..=max).contains(n))
+    // A field the form did not send (an older page still open) keeps its default.
+    let defaults = SettingsNumbers::of(&SiteSettings::default());
+    let typed = |name: &str, default: &str| fields.get(name).map_or(default, str::trim).to_string();
+    let numbers = SettingsNumbers {
+        max_links: typed("max_links", &defaults.max_links),
+        auto_close_days: typed("auto_close_days", &defaults.auto_close_days),
+        trusted_after: typed("trusted_after", &defaults.trusted_after),
+        premoderate_after: typed("premoderate_after", &defaults.premoderate_after),
+        removal_window_days: typed("removal_window_days", &defaults.removal_window_days),
     };
-    let (Some(max_links), Some(auto_close_days)) = (number("max_links", 50), number("auto_close_days", 3650)) else {
-        let typed = SiteSettings {
-            banned_words: word_list(fields.get("banned_words").unwrap_or_default()),
-            suspect_words: word_list(fields.get("suspect_words").unwrap_or_default()),
-            hold_first_comment: fields.get("hold_first_comment").is_some(),
-            ..SiteSettings::default()
-        };
-        let error = Some("Links must be a number from 0 to 50 and closing days from 0 to 3650.".into());
-        return settings_page(&state, &staff, typed, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // Each number with its allowed range and the words for a refusal.
+    let mut wrong = Vec::new();
+    let mut number = |text: &str, range: std::ops::RangeInclusive<i64>, what: &str| {
+        let parsed = text.parse::<i64>().ok().filter(|n| range.contains(n));
+        if parsed.is_none() {
+            wrong.push(format!("{what} must be a whole number from {} to {}", range.start(), range.end()));
+        }
+        parsed.unwrap_or(*range.start())
     };
+    let max_links = number(&numbers.max_links, 0..=50, "Links allowed");
+    let auto_close_days = number(&numbers.auto_close_days, 0..=3650, "Closing days");
+    let trusted_after = number(&numbers.trusted_after, 1..=100, "Approved comments before trust");
+    let premoderate_after = number(&numbers.premoderate_after, 0..=100, "Removals before pre-moderation");
+    let removal_window_days = number(&numbers.removal_window_days, 1..=365, "Days counted for removals");
     let settings = SiteSettings {
         auto_close_days,
         max_links: max_links as usize,
         hold_first_comment: fields.get("hold_first_comment").is_some(),
+        trusted_after,
+        premoderate_after,
+        removal_window_days,
         banned_words: word_list(fields.get("banned_words").unwrap_or_default()),
         suspect_words: word_list(fields.get("suspect_words").unwrap_or_default()),
     };
+    if !wrong.is_empty() {
+        let error = Some(format!("Nothing was saved. {}.", wrong.join("; ")));
+        return settings_page(&state, &staff, settings, numbers, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     actions::moderation::save_settings(&state, &staff.user, settings).await?;
     flash(&staff.viewer.session, "Settings saved.");
     Ok(see_other("/admin/settings"))

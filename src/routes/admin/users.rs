@@ -106,6 +106,10 @@ async fn user_page(
                     open: r.resolved_at.is_none(),
                 })
                 .collect(),
+            premoderation: user.premoderated_at.map(|since| {
+                format!("since {}: {}", since.format("%-d %B %Y at %H:%M UTC"), user.premoderation_reason)
+            }),
+            can_premoderate: permissions::may_premoderate(&staff.user, &user),
             can_ban: permissions::may_ban(&staff.user, &user),
             can_change_role: permissions::may_change_role(&staff.user, &user),
             error,
@@ -191,6 +195,32 @@ pub async fn unban_user(
     let username = username.into_inner();
     actions::users::unban(&state, &staff.user, &username).await?;
     flash(&staff.viewer.session, format!("The ban on @{username} is lifted."));
+    Ok(see_other(&format!("/admin/users/{username}")))
+}
+
+/// Starts pre-moderation (`premoderate=start`, with a reason) or ends it
+/// (`premoderate=end`).
+#[post("/users/{username}/premoderate")]
+pub async fn premoderate_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    username: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let username = username.into_inner();
+    let fields = FormFields::parse(&body);
+    let reason = fields.get("reason").unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let (reason, done) = match fields.get("premoderate") {
+        Some("start") if reason.is_empty() => {
+            let error = Some("Give a reason for holding their comments: other moderators will see it.".into());
+            return user_page(&state, &staff, username, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Some("start") => (Some(reason), "is on pre-moderation: each new comment waits for a moderator"),
+        Some("end") => (None, "is no longer on pre-moderation"),
+        _ => return Err(AppError::BadRequest("That button sent something we do not understand.".into())),
+    };
+    actions::users::set_premoderation(&state, &staff.user, &username, reason).await?;
+    flash(&staff.viewer.session, format!("@{username} {done}."));
     Ok(see_other(&format!("/admin/users/{username}")))
 }
 
