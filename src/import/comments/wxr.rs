@@ -66,8 +66,14 @@ fn comment(node: Node, thread: &str) -> OldComment {
         problems.push(Problem::new(node.tag.at, "a comment without wp:comment_id"));
     }
     let parent = Some(node.text_of("wp:comment_parent")).filter(|p| !p.is_empty() && *p != "0").map(String::from);
+    let parse = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok();
     let raw_date = node.text_of("wp:comment_date_gmt");
-    let date = NaiveDateTime::parse_from_str(raw_date, "%Y-%m-%d %H:%M:%S").ok();
+    // WordPress writes a zero GMT date for some entries it never converted;
+    // their site-local time is then the best there is.
+    let date = match raw_date {
+        "0000-00-00 00:00:00" => parse(node.text_of("wp:comment_date")),
+        _ => parse(raw_date),
+    };
     if date.is_none() {
         let message = format!("wp:comment_date_gmt \"{raw_date}\" is not a date and time (YYYY-MM-DD HH:MM:SS, UTC)");
         problems.push(Problem::new(node.place_of("wp:comment_date_gmt"), message));
