@@ -278,9 +278,45 @@ async fn imported_readers_log_in_only_once_an_operator_sets_a_password(backend: 
     assert_eq!(account(&app, "Maren_Quist").unseen_replies, 0);
 }
 
+/// A server already running, with the article page in its page cache,
+/// shows the comments the command imported within a second (on
+/// PostgreSQL the command tells it; on SQLite it sees the file change).
+async fn a_running_server_shows_the_imported_comments(backend: Backend) {
+    use std::time::{Duration, Instant};
+    let Some(app) = TestApp::with_demo_configured(backend, |config| config.page_cache_bytes = 4 * 1024 * 1024).await
+    else {
+        return;
+    };
+    let page = app.url("/articles/hessock-library-reopens-after-restoration");
+    let visitor = reqwest::Client::new();
+    let kept = Instant::now();
+    loop {
+        let answer = visitor.get(&page).send().await.unwrap();
+        let cache = answer.headers().get(newsdesk::page_cache::STATUS_HEADER).and_then(|v| v.to_str().ok());
+        if cache == Some("hit") {
+            break;
+        }
+        assert!(kept.elapsed() < Duration::from_secs(1), "the page is not kept");
+    }
+    let export = fixture("comments-disqus.xml");
+    let (ok, stdout, stderr) = cli(&app, &["import-comments", export.to_str().unwrap()], "");
+    assert!(ok, "{stdout} {stderr}");
+    let imported = Instant::now();
+    loop {
+        let text = visitor.get(&page).send().await.unwrap().text().await.unwrap();
+        if text.contains("The reading room is") {
+            break;
+        }
+        assert!(imported.elapsed() < Duration::from_secs(1), "the imported comments are not shown after a second");
+        // The relay looks every 100 ms: asking again at once would only spin.
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 on_both_backends!(
     a_wordpress_export_imports_with_its_threads_and_again_adds_nothing,
     a_gzipped_disqus_export_keeps_replies_under_a_deleted_post,
     a_broken_file_writes_nothing_and_lists_every_problem,
     imported_readers_log_in_only_once_an_operator_sets_a_password,
+    a_running_server_shows_the_imported_comments,
 );
