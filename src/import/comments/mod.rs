@@ -207,8 +207,8 @@ pub fn import_comments(
         plan::CollectError::Io(error) => CommentImportError::Io { path: shown.clone(), error },
         plan::CollectError::Problems(problems) => CommentImportError::Problems { path: shown.clone(), problems },
     })?;
-    let mut decided = plan::decide(conn, collected)?;
-    let spool = write::spool_bodies(path, &mut decided).map_err(|error| match error {
+    let decided = plan::decide(conn, collected)?;
+    let spool = write::spool_bodies(path, &decided).map_err(|error| match error {
         write::SpoolError::Io(error) => CommentImportError::Io { path: shown.clone(), error },
         write::SpoolError::Changed => CommentImportError::Changed { path: shown.clone() },
     })?;

@@ -45,10 +45,14 @@ impl Spool {
 
 /// Reads the file again, keeping the text of each comment that will be
 /// written (and nothing of the others).
-pub fn spool_bodies(path: &Path, decided: &mut Decided) -> Result<Spool, SpoolError> {
+pub fn spool_bodies(path: &Path, decided: &Decided) -> Result<Spool, SpoolError> {
     let file = tempfile::tempfile().map_err(SpoolError::Io)?;
-    let mut out = BufWriter::with_capacity(256 * 1024, file.try_clone().map_err(SpoolError::Io)?);
     let mut spans = vec![None; decided.comments.len()];
+    // Nothing new to write (a second run): no need to read the file again.
+    if decided.order.is_empty() {
+        return Ok(Spool { file, spans });
+    }
+    let mut out = BufWriter::with_capacity(256 * 1024, file.try_clone().map_err(SpoolError::Io)?);
     let mut next = 0usize;
     let mut offset = 0u64;
     let mut failure: Option<SpoolError> = None;
