@@ -131,6 +131,12 @@ enum Command {
         /// Folder with sections/, authors/ and articles/ inside.
         dir: PathBuf,
     },
+    /// Import reader comments from a WordPress (WXR) or Disqus export,
+    /// gzipped or not; the whole file is checked before anything is written.
+    ImportComments {
+        /// The export file (.xml or .xml.gz).
+        file: PathBuf,
+    },
     /// Copy the SQLite database to a new file, safely while the site runs.
     Backup {
         /// Where the copy goes; it must not exist yet.
@@ -189,6 +195,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Import { dir } => told(&db, run_import(&db, &dir)),
+        Command::ImportComments { file } => told(&db, run_import_comments(&db, &file)),
         Command::Backup { to } => run_backup(&db, &to),
         Command::Serve => run_server(config, db),
         Command::SessionKey => ExitCode::SUCCESS,
@@ -226,6 +233,20 @@ fn run_import(db: &Database, dir: &std::path::Path) -> ExitCode {
     match import::import(&mut conn, &DirSource::new(dir), ImportOptions::default(), now()) {
         Ok(report) => {
             println!("imported from {}:\n{report}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error.to_string()),
+    }
+}
+
+fn run_import_comments(db: &Database, file: &std::path::Path) -> ExitCode {
+    let mut conn = match db.conn() {
+        Ok(conn) => conn,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match import::comments::import_comments(&mut conn, file, now()) {
+        Ok(report) => {
+            println!("imported comments from {}:\n{report}", file.display());
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error.to_string()),

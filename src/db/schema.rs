@@ -216,6 +216,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Comments brought in by `import-comments`, under their old ids.
+    imported_comments (source, external_id) {
+        source -> Text,
+        external_id -> Text,
+        comment_id -> Integer,
+    }
+}
+
+diesel::table! {
+    /// The reader accounts made for imported comments' authors.
+    imported_authors (source, key) {
+        source -> Text,
+        key -> Text,
+        user_id -> Integer,
+        email -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(articles -> sections (section_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
@@ -249,6 +268,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     discussions,
     comment_days,
+    imported_comments,
+    imported_authors,
 );
 
 // "Most discussed" groups comments by article and shows its section.

@@ -1,6 +1,7 @@
 //! `newsdesk import DIR`: sections, authors and Markdown articles from files,
 //! written in one transaction so a bad file leaves the database untouched.
 
+pub mod comments;
 pub mod parse;
 pub mod source;
 mod svg;

@@ -96,11 +96,24 @@ impl Placement {
     /// Replies nest under their parent up to depth 3; a reply to a depth-3
     /// comment becomes its sibling and names the person it answers.
     pub fn reply_to(parent: &Comment) -> Placement {
-        let root_id = parent.root_id.or(Some(parent.id));
+        let place = Placement {
+            parent_id: parent.parent_id,
+            root_id: parent.root_id,
+            depth: parent.depth,
+            reply_to_user_id: parent.reply_to_user_id,
+        };
+        Placement::reply_under(parent.id, parent.user_id, place)
+    }
+
+    /// The same rule from the parent's id, author and own placement, for
+    /// callers that know those without reading the row (the comment
+    /// import keeps them for every comment it wrote).
+    pub fn reply_under(parent_id: i32, parent_user_id: i32, parent: Placement) -> Placement {
+        let root_id = parent.root_id.or(Some(parent_id));
         if parent.depth < MAX_DEPTH {
-            Placement { parent_id: Some(parent.id), root_id, depth: parent.depth + 1, reply_to_user_id: None }
+            Placement { parent_id: Some(parent_id), root_id, depth: parent.depth + 1, reply_to_user_id: None }
         } else {
-            Placement { parent_id: parent.parent_id, root_id, depth: MAX_DEPTH, reply_to_user_id: Some(parent.user_id) }
+            Placement { parent_id: parent.parent_id, root_id, depth: MAX_DEPTH, reply_to_user_id: Some(parent_user_id) }
         }
     }
 }

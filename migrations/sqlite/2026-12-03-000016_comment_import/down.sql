@@ -1,0 +1,2 @@
+DROP TABLE imported_authors;
+DROP TABLE imported_comments;
