@@ -145,6 +145,12 @@ fn anyone() -> User {
         deleted_at: None,
         replies_seen_at: None,
         unseen_replies: 0,
+        email: None,
+        email_confirmed_at: None,
+        notify_replies: false,
+        notify_featured: false,
+        notify_removed: false,
+        notify_digest: false,
     }
 }
 

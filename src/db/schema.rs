@@ -98,6 +98,14 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         replies_seen_at -> Nullable<Timestamp>,
         unseen_replies -> Integer,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        email_confirmed_at -> Nullable<Timestamp>,
+        notify_replies -> Bool,
+        notify_featured -> Bool,
+        notify_removed -> Bool,
+        notify_digest -> Bool,
+        digest_sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -204,6 +212,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Links sent by mail (confirm an address, reset a password), by hash.
+    email_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Every message from queued to sent (src/mail/).
+    mail_queue (id) {
+        id -> Integer,
+        user_id -> Nullable<Integer>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        message_id -> Text,
+        kind -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
+    /// Notifications waiting for a reader's daily digest.
+    mail_digest_items (id) {
+        id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(articles -> sections (section_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
@@ -217,6 +270,7 @@ diesel::joinable!(comment_respects -> comments (comment_id));
 diesel::joinable!(moderation_log -> articles (article_id));
 diesel::joinable!(discussions -> articles (article_id));
 diesel::joinable!(comment_days -> articles (article_id));
+diesel::joinable!(mail_digest_items -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sections,
@@ -236,6 +290,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     discussions,
     comment_days,
+    email_tokens,
+    mail_queue,
+    mail_digest_items,
 );
 
 // "Most discussed" groups comments by article and shows its section.

@@ -33,6 +33,16 @@ pub struct User {
     /// Replies to them since then, kept by triggers (see the
     /// `unseen_reply_counts` migration).
     pub unseen_replies: i32,
+    /// Their e-mail address, if they gave one (`models::email`).
+    pub email: Option<String>,
+    /// When they proved the address is theirs; mail other than the
+    /// confirmation itself goes only to a confirmed address.
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    /// The notifications they chose, and whether as a daily digest.
+    pub notify_replies: bool,
+    pub notify_featured: bool,
+    pub notify_removed: bool,
+    pub notify_digest: bool,
 }
 
 /// How long a ban lasts.
@@ -103,6 +113,8 @@ pub enum Erasure {
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateError {
     UsernameTaken,
+    /// Another account has this e-mail address (in any case).
+    EmailTaken,
 }
 
 impl User {
@@ -191,6 +203,11 @@ impl User {
                 ))
                 .execute(conn)?;
             super::respect::Respect::take_back_all(conn, id)?;
+            // The address, its tokens, the notifications chosen, and every
+            // message to them, sent or waiting.
+            super::email::erase_for_user(conn, id)?;
+            crate::mail::queue::erase_for_user(conn, id)?;
+            crate::mail::notify::erase_for_user(conn, id)?;
             super::session::SessionRow::delete_for_user(conn, id)?;
             Ok(Erasure::Done)
         })
