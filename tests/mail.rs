@@ -469,7 +469,57 @@ async fn the_export_holds_the_mail_data_and_deletion_erases_it(backend: Backend)
     assert_eq!(sign_up_with_address(&app.browser(), "newcomer", "leaving@example.org").await.status(), 303);
 }
 
+async fn picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked(backend: Backend) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let Some(app) = app_mailing_to(backend, &smtp.url()).await else { return };
+    let noted = confirmed_reader(&app, &smtp, "noted", "noted@example.org").await;
+    choose_notifications(&noted, &[("featured", "on"), ("removed", "on"), ("delivery", "immediate")]).await;
+    let picked = common::comment_id(&noted.comment(STORY, "The old sluice gates could be restored.").await);
+    let removed = common::comment_id(&noted.comment(STORY, "Something a moderator will not like.").await);
+    let moderator = app.staff("moddy", newsdesk::models::Role::Moderator).await;
+    let feature = format!("/admin/comments/{picked}/feature");
+    assert_eq!(moderator.submit("/admin/queue/recent", &feature, &[]).await.status(), 303);
+    let mail = smtp.wait_for(2).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("Your comment is an editors' pick"));
+    assert!(mail.link(&format!("{}/comments/{picked}", app.address)).is_some(), "{}", mail.body);
+    let remove = format!("/admin/comments/{removed}/remove");
+    let response = moderator.submit("/admin/queue/recent", &remove, &[("reason", "Off-topic")]).await;
+    assert_eq!(response.status(), 303);
+    let mail = smtp.wait_for(3).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("A moderator removed your comment"));
+    assert!(mail.body.contains("Reason: Off-topic"), "{}", mail.body);
+    assert!(mail.body.contains("Something a moderator will not like."), "the comment is quoted");
+    assert!(mail.header("List-Unsubscribe").unwrap().contains("removed."), "unsubscribes from removals only");
+
+    // The digest: replies wait, then go out together once the day is over.
+    choose_notifications(&noted, &[("replies", "on"), ("delivery", "digest")]).await;
+    let replier = app.reader("chatty").await;
+    assert_eq!(replier.reply(STORY, picked, "Restored gates would need a keeper.").await.status(), 303);
+    assert_eq!(replier.reply(STORY, picked, "And a budget for the keeper.").await.status(), 303);
+    let id = user_row(&app, "noted").id;
+    let waiting: i64 = newsdesk::db::schema::mail_digest_items::table
+        .filter(newsdesk::db::schema::mail_digest_items::user_id.eq(id))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(waiting, 2, "kept for the digest, not mailed");
+    // A day passes.
+    diesel::update(users::table.find(id))
+        .set(users::digest_sent_at.eq(Some(now() - chrono::TimeDelta::days(1))))
+        .execute(&mut *app.conn())
+        .unwrap();
+    app.state.mail.bell.ring();
+    let mail = smtp.wait_for(4).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("2 notifications from Newsdesk"));
+    assert!(mail.body.contains("Restored gates would need a keeper.") && mail.body.contains("And a budget"));
+    assert!(mail.header("List-Unsubscribe").unwrap().contains("all."), "the digest's link stops everything");
+    assert_eq!(smtp.messages().len(), 4, "one digest for both replies");
+    let waiting: i64 = newsdesk::db::schema::mail_digest_items::table.count().get_result(&mut *app.conn()).unwrap();
+    assert_eq!(waiting, 0);
+}
+
 on_both_backends!(
+    picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked,
     a_confirmation_link_opens_a_page_and_only_its_button_confirms,
     an_address_taken_in_any_case_is_refused_and_the_form_kept,
     a_password_reset_works_once_and_ends_every_session,

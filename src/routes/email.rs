@@ -373,6 +373,9 @@ pub async fn reset(
         return reset_page(&state, &viewer, form.token, user.username, errors).await;
     }
     match act::reset_password(&state, &form.token, form.password).await? {
+        // A banned account gets its new password but no session: log-in
+        // tells them of the ban.
+        Reset::Done(user) if !user.may_sign_in(crate::state::now()) => Ok(see_other("/login")),
         Reset::Done(user) => {
             log_in(&viewer.session, &user)?;
             Ok(see_other("/account?reset=1"))
