@@ -792,6 +792,32 @@ mod tests {
     }
 
     #[test]
+    fn mail_goes_to_files_beside_the_database_unless_an_smtp_server_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Some(dir.path().join("site.db").display().to_string());
+        let config = Config::from_raw(RawSettings { database_url: db.clone(), ..Default::default() }).unwrap();
+        assert_eq!(config.mail.smtp_url, None);
+        assert_eq!(config.mail.dir, dir.path().join("mail"));
+        assert_eq!(config.mail.from, "Newsdesk <newsdesk@localhost>");
+        let raw = RawSettings { database_url: Some("postgres://u@h/db".into()), ..Default::default() };
+        assert_eq!(Config::from_raw(raw).unwrap().mail.dir, PathBuf::from("mail"));
+        let raw = RawSettings {
+            database_url: db.clone(),
+            site_name: Some("The Courier, Daily".into()),
+            smtp_url: Some("smtps://user:secret@smtp.example.org".into()),
+            ..Default::default()
+        };
+        let config = Config::from_raw(raw).unwrap();
+        assert!(config.mail.from.parse::<lettre::message::Mailbox>().is_ok(), "{}", config.mail.from);
+        assert_eq!(config.mail.smtp_url.as_deref(), Some("smtps://user:secret@smtp.example.org"));
+        let refused = |raw: RawSettings| Config::from_raw(raw).unwrap_err().to_string();
+        let raw = RawSettings { database_url: db.clone(), smtp_url: Some("http://mail".into()), ..Default::default() };
+        assert_eq!(refused(raw), "NEWSDESK_SMTP_URL (--smtp-url): must start with smtp:// or smtps://");
+        let raw = RawSettings { database_url: db, mail_from: Some("not an address".into()), ..Default::default() };
+        assert!(refused(raw).starts_with("NEWSDESK_MAIL_FROM (--mail-from): \"not an address\""));
+    }
+
+    #[test]
     fn an_empty_setting_is_not_set() {
         let text = SettingsText {
             database_url: typed(""),

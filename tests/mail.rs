@@ -518,7 +518,86 @@ async fn picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked(backe
     assert_eq!(waiting, 0);
 }
 
+/// The queue on its own, with no worker running: what a claim takes, and
+/// what a worker that died leaves for the next.
+async fn a_claimed_message_is_left_alone_until_its_lease_ends(backend: Backend) {
+    use newsdesk::mail::MailKind;
+    use newsdesk::mail::queue::{self, LEASE, Outgoing};
+    let Some(database) = common::TestDatabase::create(backend) else { return };
+    let url = newsdesk::config::DatabaseUrl::parse(&database.url).unwrap();
+    let db = newsdesk::db::Database::open(&url, 4).unwrap();
+    let mut conn = db.conn().unwrap();
+    let start = now();
+    for n in 0..25 {
+        let subject = format!("message {n}");
+        let mail = Outgoing {
+            user_id: None,
+            recipient: "someone@example.org",
+            subject: &subject,
+            body: "text",
+            kind: MailKind::Confirm,
+            unsubscribe_url: None,
+        };
+        queue::enqueue(&mut conn, &mail, "example.org", start).unwrap();
+    }
+    // Two workers claiming at once take different messages.
+    let (first, second) = std::thread::scope(|scope| {
+        let claim = || {
+            let db = &db;
+            scope.spawn(move || queue::claim(&mut db.conn().unwrap(), start).unwrap())
+        };
+        let (a, b) = (claim(), claim());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut ids: Vec<i32> = first.iter().chain(&second).map(|m| m.id).collect();
+    assert_eq!(ids.len(), 25, "a batch is at most {} and both found work", queue::BATCH);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 25, "no message claimed twice");
+    // Both "die": nothing is due again until their leases end.
+    assert!(queue::claim(&mut conn, start + LEASE - chrono::TimeDelta::seconds(1)).unwrap().is_empty());
+    let again =
+        queue::claim(&mut conn, start + LEASE).unwrap().len() + queue::claim(&mut conn, start + LEASE).unwrap().len();
+    assert_eq!(again, 25, "every message is taken again once its lease is over");
+    // A sent message is never claimed again; a failed one waits for its backoff.
+    let taken = queue::claim(&mut conn, start + LEASE * 3).unwrap();
+    queue::mark_sent(&mut conn, taken[0].id, start + LEASE * 3).unwrap();
+    let backoff = chrono::TimeDelta::seconds(30);
+    queue::mark_failed(&mut conn, &taken[1], "421 try later", backoff, start + LEASE * 3).unwrap();
+    let mut later = queue::claim(&mut conn, start + LEASE * 5).unwrap();
+    later.extend(queue::claim(&mut conn, start + LEASE * 5).unwrap());
+    assert!(later.iter().all(|m| m.id != taken[0].id), "sent stays sent");
+    assert!(later.iter().any(|m| m.id == taken[1].id && m.attempts == 1), "retried after its backoff");
+    assert_eq!(queue::backoff(backoff, 1), backoff);
+    assert_eq!(queue::backoff(backoff, 3), backoff * 4);
+    assert_eq!(queue::backoff(backoff, 30), queue::MAX_BACKOFF);
+}
+
+async fn reset_requests_are_limited_per_address_and_per_network(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_path_buf();
+    let Some(app) = TestApp::with_demo_configured(backend, move |config| config.mail.dir = folder).await else {
+        return;
+    };
+    let visitor = app.browser();
+    let ask = async |address: &str| {
+        visitor.submit("/password/forgot", "/password/forgot", &[("email", address)]).await.status().as_u16()
+    };
+    // Known or not, an address gets three, then waits.
+    for _ in 0..3 {
+        assert_eq!(ask("someone@example.org").await, 200);
+    }
+    assert_eq!(ask("SOMEONE@example.org").await, 429, "the same address in another case");
+    // One network gets ten, whatever the addresses.
+    for n in 0..7 {
+        assert_eq!(ask(&format!("reader{n}@example.org")).await, 200);
+    }
+    assert_eq!(ask("one.more@example.org").await, 429);
+}
+
 on_both_backends!(
+    reset_requests_are_limited_per_address_and_per_network,
+    a_claimed_message_is_left_alone_until_its_lease_ends,
     picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked,
     a_confirmation_link_opens_a_page_and_only_its_button_confirms,
     an_address_taken_in_any_case_is_refused_and_the_form_kept,
