@@ -125,6 +125,15 @@ async fn a_confirmation_link_opens_a_page_and_only_its_button_confirms(backend: 
     assert_eq!(status, 200);
     assert!(texts(&html(&body), "[role=status]").join(" ").contains("is confirmed"), "{body}");
     assert!(user_row(&app, "ines").email_confirmed_at.is_some());
+    // Written in another case it is the same mailbox: still confirmed, no new mail.
+    let response = browser.submit("/account", "/account/email", &[("email", "ines.okafor@example.org")]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Your address is saved."));
+    let ines = user_row(&app, "ines");
+    assert_eq!(ines.email.as_deref(), Some("ines.okafor@example.org"));
+    assert!(ines.email_confirmed_at.is_some());
+    let queued: i64 = mail_queue::table.count().get_result(&mut *app.conn()).unwrap();
+    assert_eq!(queued, 1);
 
     // Used once: the link now says so, and offers a new one.
     let (status, body) = browser.page(&path_of(&app, &link)).await;

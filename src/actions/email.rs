@@ -87,6 +87,16 @@ pub async fn set_address(
     if address.is_some() && address.as_deref() == user.email.as_deref() {
         return Ok(Ok(address));
     }
+    // The same address spelled in another case: the same mailbox, still
+    // confirmed if it was.
+    if let (Some(new), Some(old)) = (&address, &user.email)
+        && email::email_key(new) == email::email_key(old)
+    {
+        let (id, spelled) = (user.id, new.clone());
+        state.db.run(move |conn| Ok(email::respell_address(conn, id, &spelled)?)).await?;
+        after_account_change(state, &[id]);
+        return Ok(Ok(address));
+    }
     let (id, user, letterhead, now) = (user.id, user.clone(), state.mail.letterhead.clone(), now());
     let rule = state.config.limits.confirm_mail_per_user;
     let saved = address.clone();

@@ -110,6 +110,15 @@ pub fn set_address(conn: &mut DbConn, user_id: i32, address: Option<&str>) -> Qu
     Ok(Ok(()))
 }
 
+/// Changes only how the address is written (its case): the same mailbox,
+/// so a confirmation stands.
+pub fn respell_address(conn: &mut DbConn, user_id: i32, address: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id).filter(users::email_key.eq(email_key(address))))
+        .set(users::email.eq(address))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Marks the address confirmed, if it is still the account's.
 pub fn confirm_address(conn: &mut DbConn, user_id: i32, address: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let changed = diesel::update(

@@ -12,7 +12,7 @@ use super::{render_with_status, see_other};
 use crate::actions::email::{self as act, Confirmation, Reset};
 use crate::error::AppError;
 use crate::mail::unsubscribe as signed;
-use crate::models::email::{Notifications, Purpose, TokenState};
+use crate::models::email::{Notifications, Purpose, TokenState, email_key};
 use crate::security::identity::{Viewer, client_network, log_in};
 use crate::security::passwords;
 use crate::state::AppState;
@@ -36,7 +36,10 @@ pub async fn save_address(
     let (user, forms) = match act::set_address(&state, &user, &typed).await? {
         Ok(saved) => {
             let notice = match &saved {
-                Some(address) if user.email.as_deref() == Some(address.as_str()) => "Your address is unchanged.".into(),
+                // The same mailbox (perhaps written in another case): nothing to confirm.
+                Some(address) if user.email.as_deref().map(email_key) == Some(email_key(address)) => {
+                    "Your address is saved.".into()
+                }
                 Some(address) => format!("We sent a link to {address}: open it to confirm the address."),
                 None => "Your e-mail address was removed.".to_string(),
             };
