@@ -500,6 +500,29 @@ async fn picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked(backe
     assert!(mail.body.contains("Something a moderator will not like."), "the comment is quoted");
     assert!(mail.header("List-Unsubscribe").unwrap().contains("removed."), "unsubscribes from removals only");
 
+    // A reply held for review is news only once a moderator lets it through.
+    choose_notifications(&noted, &[("replies", "on"), ("delivery", "immediate")]).await;
+    let mut settings = newsdesk::models::settings::SiteSettings::load(&mut app.conn()).unwrap();
+    settings.suspect_words = vec!["gravel".into()];
+    settings.save(&mut app.conn()).unwrap();
+    let held_replier = app.reader("gritty").await;
+    let response = held_replier.reply(STORY, picked, "Gravel would do for the path.").await;
+    assert_eq!(response.status(), 303);
+    let held: i32 = newsdesk::db::schema::comments::table
+        .filter(newsdesk::db::schema::comments::status.eq("held"))
+        .select(newsdesk::db::schema::comments::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let replies = || -> i64 {
+        mail_queue::table.filter(mail_queue::kind.eq("reply")).count().get_result(&mut *app.conn()).unwrap()
+    };
+    assert_eq!(replies(), 0, "no mail for a held reply");
+    let approve = format!("/admin/comments/{held}/approve");
+    assert_eq!(moderator.submit("/admin/queue/held", &approve, &[]).await.status(), 303);
+    let mail = smtp.wait_for(4).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("gritty replied to your comment"));
+    assert!(mail.body.contains("Gravel would do for the path."));
+
     // The digest: replies wait, then go out together once the day is over.
     choose_notifications(&noted, &[("replies", "on"), ("delivery", "digest")]).await;
     let replier = app.reader("chatty").await;
@@ -518,11 +541,11 @@ async fn picks_removals_and_the_daily_digest_are_mailed_to_those_who_asked(backe
         .execute(&mut *app.conn())
         .unwrap();
     app.state.mail.bell.ring();
-    let mail = smtp.wait_for(4).await.pop().unwrap();
+    let mail = smtp.wait_for(5).await.pop().unwrap();
     assert_eq!(mail.header("Subject"), Some("2 notifications from Newsdesk"));
     assert!(mail.body.contains("Restored gates would need a keeper.") && mail.body.contains("And a budget"));
     assert!(mail.header("List-Unsubscribe").unwrap().contains("all."), "the digest's link stops everything");
-    assert_eq!(smtp.messages().len(), 4, "one digest for both replies");
+    assert_eq!(smtp.messages().len(), 5, "one digest for both replies");
     let waiting: i64 = newsdesk::db::schema::mail_digest_items::table.count().get_result(&mut *app.conn()).unwrap();
     assert_eq!(waiting, 0);
 }

@@ -41,6 +41,9 @@ pub async fn act_on_comments(
                 mailed |= match action {
                     CommentAction::Feature => notify::featured(conn, &letterhead, comment, &headline, now)?,
                     CommentAction::Remove => notify::removed(conn, &letterhead, comment, &headline, &reason, now)?,
+                    // A reply held for review is news to its parent's author
+                    // when it is let through.
+                    CommentAction::Approve => notify::reply_approved(conn, &letterhead, comment, &headline, now)?,
                     _ => false,
                 };
             }

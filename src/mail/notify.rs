@@ -60,6 +60,28 @@ pub fn reply_posted(
     deliver(conn, letterhead, &author, Topic::Replies, MailKind::Reply, subject, &item, now)
 }
 
+/// Queues the notification of a held reply a moderator approved.
+pub fn reply_approved(
+    conn: &mut DbConn,
+    letterhead: &Letterhead,
+    reply: &Comment,
+    headline: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(parent_id) = reply.parent_id else { return Ok(false) };
+    let (Some(parent), Some(author)) = (Comment::by_id(conn, parent_id)?, User::by_id(conn, reply.user_id)?) else {
+        return Ok(false);
+    };
+    let new = NewReply {
+        id: reply.id,
+        author_id: reply.user_id,
+        author_name: &author.display_name,
+        text: &reply.body,
+        headline,
+    };
+    reply_posted(conn, letterhead, &parent, &new, now)
+}
+
 /// Queues the notification that a comment became an editors' pick.
 pub fn featured(
     conn: &mut DbConn,
@@ -134,20 +156,19 @@ fn deliver(
 }
 
 /// Gathers each reader's waiting notifications into one message, for
-/// readers whose last digest is a day old (or who never had one). Each
+/// readers whose last digest is a day old (or who never had one, or who
+/// have since chosen mail at once). Each
 /// reader's digest is its own transaction, claimed by moving
 /// `digest_sent_at` only if it is still old, so two instances never send
 /// the same digest. Returns how many digests were queued.
 pub fn queue_due_digests(conn: &mut DbConn, letterhead: &Letterhead, now: NaiveDateTime) -> QueryResult<usize> {
     let cutoff = now - DIGEST_EVERY;
-    let due = || users::digest_sent_at.is_null().or(users::digest_sent_at.le(cutoff));
-    let waiting: Vec<i32> = mail_digest_items::table
-        .inner_join(users::table)
-        .filter(users::notify_digest.eq(true))
-        .filter(due())
-        .select(users::id)
-        .distinct()
-        .load(conn)?;
+    // Due a day after the last one; at once for a reader who went back to
+    // mail at once while items waited.
+    let due =
+        || users::notify_digest.eq(false).or(users::digest_sent_at.is_null()).or(users::digest_sent_at.le(cutoff));
+    let waiting: Vec<i32> =
+        mail_digest_items::table.inner_join(users::table).filter(due()).select(users::id).distinct().load(conn)?;
     let mut queued = 0;
     for user_id in waiting {
         let sent = crate::db::write_transaction(conn, |conn| {
