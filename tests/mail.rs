@@ -625,6 +625,18 @@ async fn reset_requests_are_limited_per_address_and_per_network(backend: Backend
         assert_eq!(ask(&format!("reader{n}@example.org")).await, 200);
     }
     assert_eq!(ask("one.more@example.org").await, 429);
+
+    // Each new address is a confirmation mail: five, then the form says wait.
+    let reader = app.reader("restless").await;
+    for n in 0..5 {
+        let response = reader.submit("/account", "/account/email", &[("email", &format!("r{n}@example.org"))]).await;
+        assert_eq!(response.status(), 200);
+    }
+    let response = reader.submit("/account", "/account/email", &[("email", "r5@example.org")]).await;
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.unwrap();
+    assert_eq!(common::attrs(&html(&body), "#email", "value"), ["r5@example.org"], "what was typed comes back");
+    assert!(texts(&html(&body), "#email-error").join(" ").contains("then save it again"), "{body}");
 }
 
 on_both_backends!(

@@ -27,15 +27,21 @@ fn too_many(limited: Limited) -> AppError {
 pub enum AddressRefusal {
     Malformed(&'static str),
     Taken,
+    /// Too many new addresses (each is a mail to someone) in a short time.
+    TooFast(Limited),
 }
 
 impl AddressRefusal {
-    pub fn message(&self) -> &'static str {
+    pub fn message(&self) -> String {
         match self {
-            AddressRefusal::Malformed(why) => why,
+            AddressRefusal::Malformed(why) => (*why).into(),
             AddressRefusal::Taken => {
-                "Another account uses that e-mail address. Use another one, or reset that account's password."
+                "Another account uses that e-mail address. Use another one, or reset that account's password.".into()
             }
+            AddressRefusal::TooFast(limited) => format!(
+                "You have changed your address several times in a row. Wait {}, then save it again.",
+                crate::views::wait_words(limited.retry_after_secs())
+            ),
         }
     }
 }
@@ -106,8 +112,10 @@ pub async fn set_address(
             write_transaction(conn, |conn| {
                 if saved.is_some() {
                     // Each new address is a mail to someone: limited like a resend.
-                    rate_limit::check_within(conn, &format!("confirm-mail:{}", user.id), rule, now)?
-                        .map_err(too_many)?;
+                    let key = format!("confirm-mail:{}", user.id);
+                    if let Err(limited) = rate_limit::check_within(conn, &key, rule, now)? {
+                        return Ok(Err(AddressRefusal::TooFast(limited)));
+                    }
                 }
                 if email::set_address(conn, user.id, saved.as_deref())? == Err(AddressTaken) {
                     return Ok(Err(AddressRefusal::Taken));

@@ -167,7 +167,7 @@ pub async fn signup(
         errors.confirm = Some("The two passwords do not match.".into());
     }
     let address = parse_address(&form.email).unwrap_or_else(|refusal| {
-        errors.email = Some(refusal.message().into());
+        errors.email = Some(refusal.message());
         None
     });
     if !errors.any() {
@@ -181,7 +181,7 @@ pub async fn signup(
                 errors.username = Some("That username is taken. Choose another.".into());
             }
             Err(CreateError::EmailTaken) => {
-                errors.email = Some(AddressRefusal::Taken.message().into());
+                errors.email = Some(AddressRefusal::Taken.message());
             }
         }
     }

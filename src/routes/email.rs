@@ -47,7 +47,7 @@ pub async fn save_address(
             (user, AccountForms { notice: Some(notice), ..AccountForms::default() })
         }
         Err(refusal) => {
-            let refused = Some((typed.trim().to_string(), refusal.message().to_string()));
+            let refused = Some((typed.trim().to_string(), refusal.message()));
             (user, AccountForms { email_refused: refused, ..AccountForms::default() })
         }
     };
