@@ -103,6 +103,9 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("NEWSDESK_DRAIN_SECS", "--drain-secs"),
     ("NEWSDESK_MAX_IN_FLIGHT", "--max-in-flight"),
     ("NEWSDESK_METRICS_BIND", "--metrics-bind"),
+    ("NEWSDESK_SMTP_URL", "--smtp-url"),
+    ("NEWSDESK_MAIL_FROM", "--mail-from"),
+    ("NEWSDESK_MAIL_DIR", "--mail-dir"),
 ];
 
 /// The flag that sets the same thing as an environment variable.
@@ -137,6 +140,9 @@ pub struct SettingsText {
     pub drain_secs: Option<OsString>,
     pub max_in_flight: Option<OsString>,
     pub metrics_bind: Option<OsString>,
+    pub smtp_url: Option<OsString>,
+    pub mail_from: Option<OsString>,
+    pub mail_dir: Option<OsString>,
 }
 
 /// What a yes-or-no setting takes, for the error that refuses another word.
@@ -204,6 +210,11 @@ pub struct RateLimits {
     pub signup_per_ip: RateRule,
     pub report_per_user: RateRule,
     pub respect_per_user: RateRule,
+    /// Confirmation mails a reader can have sent (new address, resend).
+    pub confirm_mail_per_user: RateRule,
+    /// Password-reset mails asked for one address, and from one network.
+    pub reset_per_address: RateRule,
+    pub reset_per_ip: RateRule,
 }
 
 impl Default for RateLimits {
@@ -222,6 +233,13 @@ impl Default for RateLimits {
             // then one every 2 s: enough for anyone reading, too slow to
             // push a comment up with a script.
             respect_per_user: RateRule::new(2, 30),
+            // Five confirmation mails, then one every 10 minutes.
+            confirm_mail_per_user: RateRule::new(600, 5),
+            // Three reset mails to one address, then one every 10 minutes:
+            // nobody's inbox is filled by someone else's clicks.
+            reset_per_address: RateRule::new(600, 3),
+            // Ten requests from one address, then one a minute.
+            reset_per_ip: RateRule::new(60, 10),
         }
     }
 }
@@ -270,6 +288,28 @@ pub struct Config {
     pub max_in_flight: usize,
     /// Where `/metrics` is served, apart from the site; none by default.
     pub metrics_bind: Option<SocketAddr>,
+    /// How mail leaves (`mail::transport`).
+    pub mail: MailSettings,
+}
+
+/// Where mail goes and who it is from.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// An SMTP server as lettre's `SmtpTransport::from_url` takes it
+    /// (smtp://host:port, smtps://user:pass@host); with none, every message
+    /// is written to `dir` as an .eml file.
+    pub smtp_url: Option<String>,
+    /// The From header, "Name <address>".
+    pub from: String,
+    /// Where .eml files go when there is no SMTP server.
+    pub dir: PathBuf,
+    /// The wait after a message's first failed try; doubled after each
+    /// further failure (`mail::queue::backoff`). Not a setting: tests
+    /// shorten it.
+    pub first_retry: Duration,
+    /// How often the worker looks for work it was not told about (other
+    /// instances' messages, retries, digests).
+    pub poll: Duration,
 }
 
 /// Raw settings as they come from flags and the environment, each read as
@@ -298,6 +338,9 @@ pub struct RawSettings {
     pub drain_secs: Option<u64>,
     pub max_in_flight: Option<usize>,
     pub metrics_bind: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub mail_dir: Option<String>,
 }
 
 impl RawSettings {
@@ -336,6 +379,9 @@ impl RawSettings {
             drain_secs: number("NEWSDESK_DRAIN_SECS", text.drain_secs)?,
             max_in_flight: number("NEWSDESK_MAX_IN_FLIGHT", text.max_in_flight)?,
             metrics_bind: text_of("NEWSDESK_METRICS_BIND", text.metrics_bind)?,
+            smtp_url: text_of("NEWSDESK_SMTP_URL", text.smtp_url)?,
+            mail_from: text_of("NEWSDESK_MAIL_FROM", text.mail_from)?,
+            mail_dir: text_of("NEWSDESK_MAIL_DIR", text.mail_dir)?,
         })
     }
 }
@@ -425,6 +471,7 @@ impl Config {
             })?),
             None => None,
         };
+        let mail = mail_settings(raw.smtp_url, raw.mail_from, raw.mail_dir, &database, &site_name)?;
         let day = Duration::from_secs(24 * 60 * 60);
         Ok(Config {
             database,
@@ -447,8 +494,54 @@ impl Config {
             drain: Duration::from_secs(drain_secs),
             max_in_flight,
             metrics_bind,
+            mail,
         })
     }
+}
+
+/// The mail settings, checked: an SMTP URL lettre can use, a From address
+/// that parses, and the .eml folder (beside the SQLite file by default).
+fn mail_settings(
+    smtp_url: Option<String>,
+    from: Option<String>,
+    dir: Option<String>,
+    database: &DatabaseUrl,
+    site_name: &str,
+) -> Result<MailSettings, ConfigError> {
+    let smtp_url = smtp_url.map(|url| url.trim().to_string());
+    if let Some(url) = &smtp_url {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme).unwrap_or_default();
+        if scheme != "smtp" && scheme != "smtps" {
+            return Err(ConfigError::new("NEWSDESK_SMTP_URL", "must start with smtp:// or smtps://"));
+        }
+        if let Err(error) = lettre::SmtpTransport::from_url(url) {
+            return Err(ConfigError::new("NEWSDESK_SMTP_URL", format!("is not a usable SMTP address ({error})")));
+        }
+    }
+    let from = match from {
+        Some(from) => from.trim().to_string(),
+        // Quoted as needed, whatever the site's name holds.
+        None => lettre::message::Mailbox::new(
+            Some(site_name.to_string()),
+            lettre::Address::new("newsdesk", "localhost")
+                .map_err(|e| ConfigError::new("NEWSDESK_MAIL_FROM", e.to_string()))?,
+        )
+        .to_string(),
+    };
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::new(
+            "NEWSDESK_MAIL_FROM",
+            format!("\"{from}\" is not an address like \"Newsdesk <news@example.org>\""),
+        ));
+    }
+    let dir = match dir {
+        Some(dir) => PathBuf::from(dir.trim()),
+        None => match database {
+            DatabaseUrl::Sqlite(file) => file.parent().unwrap_or(Path::new("")).join("mail"),
+            DatabaseUrl::Postgres(_) => PathBuf::from("mail"),
+        },
+    };
+    Ok(MailSettings { smtp_url, from, dir, first_retry: Duration::from_secs(30), poll: Duration::from_secs(5) })
 }
 
 /// Pages kept in memory by default: a few thousand articles' worth,
@@ -696,6 +789,32 @@ mod tests {
         assert!(refused(raw).starts_with("NEWSDESK_DATABASE_URL (--database-url): unsupported scheme \"mysql\""));
         let raw = RawSettings { database_url: db, workers: Some(3), ..Default::default() };
         assert_eq!(Config::from_raw(raw).unwrap().workers, Some(3));
+    }
+
+    #[test]
+    fn mail_goes_to_files_beside_the_database_unless_an_smtp_server_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Some(dir.path().join("site.db").display().to_string());
+        let config = Config::from_raw(RawSettings { database_url: db.clone(), ..Default::default() }).unwrap();
+        assert_eq!(config.mail.smtp_url, None);
+        assert_eq!(config.mail.dir, dir.path().join("mail"));
+        assert_eq!(config.mail.from, "Newsdesk <newsdesk@localhost>");
+        let raw = RawSettings { database_url: Some("postgres://u@h/db".into()), ..Default::default() };
+        assert_eq!(Config::from_raw(raw).unwrap().mail.dir, PathBuf::from("mail"));
+        let raw = RawSettings {
+            database_url: db.clone(),
+            site_name: Some("The Courier, Daily".into()),
+            smtp_url: Some("smtps://user:secret@smtp.example.org".into()),
+            ..Default::default()
+        };
+        let config = Config::from_raw(raw).unwrap();
+        assert!(config.mail.from.parse::<lettre::message::Mailbox>().is_ok(), "{}", config.mail.from);
+        assert_eq!(config.mail.smtp_url.as_deref(), Some("smtps://user:secret@smtp.example.org"));
+        let refused = |raw: RawSettings| Config::from_raw(raw).unwrap_err().to_string();
+        let raw = RawSettings { database_url: db.clone(), smtp_url: Some("http://mail".into()), ..Default::default() };
+        assert_eq!(refused(raw), "NEWSDESK_SMTP_URL (--smtp-url): must start with smtp:// or smtps://");
+        let raw = RawSettings { database_url: db, mail_from: Some("not an address".into()), ..Default::default() };
+        assert!(refused(raw).starts_with("NEWSDESK_MAIL_FROM (--mail-from): \"not an address\""));
     }
 
     #[test]

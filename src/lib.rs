@@ -18,6 +18,7 @@ pub mod error;
 pub mod head;
 pub mod import;
 pub mod lru;
+pub mod mail;
 pub mod metrics;
 pub mod models;
 pub mod page_cache;
@@ -119,6 +120,17 @@ pub fn app(
         .service(routes::accounts::change_password)
         .service(routes::accounts::delete_account)
         .service(routes::accounts::account_deleted)
+        .service(routes::email::save_address)
+        .service(routes::email::resend)
+        .service(routes::email::save_notifications)
+        .service(routes::email::confirm_page)
+        .service(routes::email::confirm)
+        .service(routes::email::forgot_form)
+        .service(routes::email::forgot)
+        .service(routes::email::reset_form)
+        .service(routes::email::reset)
+        .service(routes::email::unsubscribe_page)
+        .service(routes::email::unsubscribe)
         .service(routes::accounts::export)
         .service(routes::replies::list)
         .service(routes::replies::mark_seen)
@@ -291,6 +303,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener, workers: Option<
     raise_file_limit();
     spawn_janitor(state.clone());
     change_relay::start(&state.clone().into_inner());
+    mail::worker::start(&state.clone().into_inner());
     // Database work runs on each worker's blocking threads. More threads
     // than pooled connections only wait for a connection, and each keeps
     // its own slice of the allocator's memory: 256 MB of RSS under load at

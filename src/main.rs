@@ -90,6 +90,15 @@ struct Settings {
     /// Address for /metrics (Prometheus), apart from the site's; off when unset.
     #[arg(long, global = true, env = "NEWSDESK_METRICS_BIND", value_name = "ADDRESS")]
     metrics_bind: Option<OsString>,
+    /// Where mail is sent: smtp://HOST:PORT, or smtps://USER:PASS@HOST; without it, mail is written as .eml files.
+    #[arg(long, global = true, env = "NEWSDESK_SMTP_URL", hide_env_values = true, value_name = "URL")]
+    smtp_url: Option<OsString>,
+    /// The From of every mail (default "SITE NAME <newsdesk@localhost>").
+    #[arg(long, global = true, env = "NEWSDESK_MAIL_FROM", value_name = "ADDRESS")]
+    mail_from: Option<OsString>,
+    /// Folder for .eml files when no SMTP server is set (default: mail/ beside the SQLite file, or ./mail).
+    #[arg(long, global = true, env = "NEWSDESK_MAIL_DIR", value_name = "DIR")]
+    mail_dir: Option<OsString>,
 }
 
 impl Settings {
@@ -116,6 +125,9 @@ impl Settings {
             drain_secs: self.drain_secs,
             max_in_flight: self.max_in_flight,
             metrics_bind: self.metrics_bind,
+            smtp_url: self.smtp_url,
+            mail_from: self.mail_from,
+            mail_dir: self.mail_dir,
         }
     }
 }
@@ -430,6 +442,7 @@ fn run_server(config: Config, db: Database) -> ExitCode {
             metrics.stop(false).await;
         }
         state.changes.stop_relay();
+        state.mail.bell.stop();
         stopped
     });
     match result {

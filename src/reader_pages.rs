@@ -150,6 +150,12 @@ fn anyone() -> User {
         muted_count: 0,
         premoderated_at: None,
         premoderation_reason: String::new(),
+        email: None,
+        email_confirmed_at: None,
+        notify_replies: false,
+        notify_featured: false,
+        notify_removed: false,
+        notify_digest: false,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     pub admission: crate::admission::Admission,
     /// Figures for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The mail worker's bell and what every message needs (`mail`).
+    pub mail: crate::mail::Mail,
     /// Set when the server was told to stop: `/readyz` says "stopping".
     pub stopping: std::sync::atomic::AtomicBool,
     nav: NavSlot,
@@ -89,6 +91,7 @@ impl AppState {
         });
         let nav = NavSlot::default();
         let admission = crate::admission::Admission::new(config.max_in_flight);
+        let mail = crate::mail::Mail::new(&config);
         AppState {
             config,
             db,
@@ -100,6 +103,7 @@ impl AppState {
             accounts,
             admission,
             metrics: crate::metrics::Metrics::default(),
+            mail,
             stopping: std::sync::atomic::AtomicBool::new(false),
             nav,
         }

@@ -133,6 +133,20 @@ async fn site() -> Option<Site> {
     let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
     assert_eq!(response.status(), 303, "account deletion");
 
+    // Mail: reader one has a confirmed address, and links to open.
+    let (reset, confirm, unsubscribe) = {
+        use newsdesk::models::email::{self, Purpose};
+        let mut conn = app.conn();
+        let id = User::by_username(&mut conn, "reader_one").unwrap().unwrap().id;
+        let address = "reader.one@example.org";
+        email::set_address(&mut conn, id, Some(address)).unwrap().unwrap();
+        email::confirm_address(&mut conn, id, address, now()).unwrap();
+        let reset = email::issue(&mut conn, id, Purpose::Reset, address, now()).unwrap();
+        let confirm = email::issue(&mut conn, id, Purpose::Confirm, address, now()).unwrap();
+        let key = &app.state.mail.letterhead.unsubscribe_key;
+        let topic = newsdesk::mail::unsubscribe::Topic::Replies;
+        (reset, confirm, newsdesk::mail::unsubscribe::token(key, id, topic))
+    };
     let long = "word ".repeat(1000) + "!";
     let pages = vec![
         page("home", Who::Visitor, "/"),
@@ -170,6 +184,21 @@ async fn site() -> Option<Site> {
                 typed: vec![("#username", "x".into()), ("#password", "short".into()), ("#confirm", "other".into())],
             },
         ),
+        page("forgot-password", Who::Visitor, "/password/forgot"),
+        form_page(
+            "forgot-password-error",
+            Who::Visitor,
+            "/password/forgot",
+            Form {
+                action: "/password/forgot".into(),
+                fields: vec![("email", "not an address".into())],
+                typed: vec![("#email", "not an address".into())],
+            },
+        ),
+        page("reset-password", Who::Visitor, format!("/password/reset?token={reset}")),
+        page("mail-link-unknown", Who::Visitor, "/password/reset?token=not-a-token"),
+        page("confirm-email", Who::Visitor, format!("/email/confirm?token={confirm}")),
+        page("unsubscribe", Who::Visitor, format!("/unsubscribe?token={unsubscribe}")),
         page("not-found", Who::Visitor, "/articles/no-such-story"),
         page("moderation", Who::Visitor, "/moderation"),
         page("profile", Who::Visitor, "/readers/reader_two"),
@@ -205,6 +234,16 @@ async fn site() -> Option<Site> {
                 action: "/account/delete".into(),
                 fields: vec![("password", "wrong".into())],
                 typed: vec![("#erase-password", "wrong".into())],
+            },
+        ),
+        form_page(
+            "account-email-error",
+            Who::Reader,
+            "/account",
+            Form {
+                action: "/account/email".into(),
+                fields: vec![("email", "not an address".into())],
+                typed: vec![("#email", "not an address".into())],
             },
         ),
         page("replies", Who::Reader, "/account/replies"),
@@ -281,7 +320,12 @@ async fn every_page_type_is_valid_html() {
         if page.form.is_some() {
             assert!(status >= 400, "{} is refused, not {status}", page.name);
         } else {
-            let expected = if page.name == "not-found" { 404 } else { 200 };
+            let expected = match page.name {
+                "not-found" => 404,
+                // A mailed link whose token is unknown: the page says so.
+                "mail-link-unknown" => 400,
+                _ => 200,
+            };
             assert_eq!(status, expected, "{} ({}) answers {status}", page.name, page.path);
         }
         assert!(body.contains("<main"), "{} is a whole page", page.name);

@@ -9,7 +9,7 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::rate_limit::{self, Limited};
 use crate::models::user::{CreateError, Erasure, Role};
-use crate::models::{User, replies};
+use crate::models::{User, email, replies};
 use crate::security::passwords;
 use crate::state::{AppState, now};
 
@@ -58,24 +58,59 @@ pub async fn log_in(state: &AppState, network: &str, username: &str, password: S
     })
 }
 
-/// Creates a reader's account (the fields already checked by the form).
+/// Creates a reader's account (the fields already checked by the form),
+/// with their e-mail address if they gave one: a confirmation mail is
+/// queued in the same transaction. A name or an address taken (in any
+/// case, even by a sign-up racing this one) refuses the whole sign-up.
 pub async fn sign_up(
     state: &AppState,
     network: &str,
     username: &str,
     display_name: &str,
+    email: Option<String>,
     password: String,
 ) -> Result<Result<User, CreateError>, AppError> {
     let (key, rule, now) = (format!("signup-ip:{network}"), state.config.limits.signup_per_ip, now());
-    let (name, shown) = (username.to_string(), display_name.to_string());
-    state
+    let (name, shown, letterhead) = (username.to_string(), display_name.to_string(), state.mail.letterhead.clone());
+    let with_address = email.is_some();
+    let created = state
         .db
         .run(move |conn| {
             rate_limit::check(conn, &key, rule, now)?.map_err(too_many)?;
             let hash = passwords::hash(&password).map_err(AppError::Internal)?;
-            Ok(User::create(conn, &name, &shown, &hash, Role::Reader, now)?)
+            let created = crate::db::write_transaction(conn, |conn| {
+                let user = User::create(conn, &name, &shown, &hash, Role::Reader, now)?.map_err(Refused::Taken)?;
+                if let Some(address) = &email {
+                    if email::set_address(conn, user.id, Some(address))?.is_err() {
+                        return Err(Refused::Taken(CreateError::EmailTaken));
+                    }
+                    super::email::queue_confirmation(conn, &letterhead, &user, address, now)?;
+                }
+                Ok(user)
+            });
+            match created {
+                Ok(user) => Ok(Ok(user)),
+                Err(Refused::Taken(why)) => Ok(Err(why)),
+                Err(Refused::Failed(error)) => Err(error.into()),
+            }
         })
-        .await
+        .await?;
+    if created.is_ok() && with_address {
+        state.mail.bell.ring();
+    }
+    Ok(created)
+}
+
+/// Why a sign-up's transaction was rolled back.
+enum Refused {
+    Taken(CreateError),
+    Failed(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refused {
+    fn from(error: diesel::result::Error) -> Self {
+        Refused::Failed(error)
+    }
 }
 
 /// Runs `work` only when `password` is the logged-in reader's own (None

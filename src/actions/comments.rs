@@ -8,6 +8,7 @@ use super::announce;
 use crate::changes::Change;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::mail::notify::NewReply;
 use crate::models::comment::{self, Comment, CommentStatus, NewComment, Placement};
 use crate::models::discussion::Discussion;
 use crate::models::rate_limit::{self, Limited};
@@ -99,6 +100,8 @@ pub struct Posted {
     pub answered: Option<i32>,
     /// Held for review before others see it.
     pub held: bool,
+    /// A notification by mail was queued (the mail worker is rung).
+    pub mailed: bool,
 }
 
 /// Posts a comment or a reply. On the writer, in one transaction from the
@@ -113,6 +116,7 @@ pub async fn post(
     raw: &str,
 ) -> Result<Result<Posted, Refusal>, AppError> {
     let (slug, raw, author_id, author) = (slug.to_string(), raw.to_string(), author.id, author.clone());
+    let (author_name, letterhead) = (author.display_name.clone(), state.mail.letterhead.clone());
     let limit = state.config.limits.comment_per_user;
     let now = now();
     let outcome = state
@@ -130,14 +134,16 @@ pub async fn post(
             if hold_reason.is_none() {
                 hold_reason = trust::hold_reason(conn, &author, &settings)?;
             }
-            let (placement, answered) = match parent_id {
-                None => (Placement::TOP_LEVEL, None),
+            let parent = match parent_id {
+                None => None,
                 Some(id) => match Comment::by_id(conn, id)? {
-                    Some(parent) if parent.article_id == article.id && accepts_replies(&parent) => {
-                        (Placement::reply_to(&parent), Some(parent.user_id).filter(|&user| user != author_id))
-                    }
+                    Some(parent) if parent.article_id == article.id && accepts_replies(&parent) => Some(parent),
                     _ => return Ok(Err(Refusal::ParentGone)),
                 },
+            };
+            let (placement, answered) = match &parent {
+                None => (Placement::TOP_LEVEL, None),
+                Some(parent) => (Placement::reply_to(parent), Some(parent.user_id).filter(|&user| user != author_id)),
             };
             let new = NewComment {
                 article_id: article.id,
@@ -157,7 +163,22 @@ pub async fn post(
                     let page = Discussion::page_of_thread(conn, article.id, thread_no)?;
                     let location = permalink(&article.slug, page, id);
                     let held = hold_reason.is_some();
-                    Ok(Ok(Posted { article_id: article.id, location, answered, held }))
+                    // In this transaction: the mail exists exactly when the
+                    // reply does. A held reply is not news yet.
+                    let mailed = match (&parent, held) {
+                        (Some(parent), false) => {
+                            let reply = NewReply {
+                                id,
+                                author_id,
+                                author_name: &author_name,
+                                text: &body,
+                                headline: &article.headline,
+                            };
+                            crate::mail::notify::reply_posted(conn, &letterhead, parent, &reply, now)?
+                        }
+                        _ => false,
+                    };
+                    Ok(Ok(Posted { article_id: article.id, location, answered, held, mailed }))
                 }
                 Err(limited) => Ok(Err(Refusal::TooFast(limited))),
             }
@@ -168,6 +189,9 @@ pub async fn post(
         counters.comments_posted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if posted.held {
             counters.comments_held.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if posted.mailed {
+            state.mail.bell.ring();
         }
         let answered = posted.answered.map(|user_id| Change::Account { user_id });
         announce(state, std::iter::once(Change::Discussion { article_id: posted.article_id }).chain(answered));

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod email;
 pub mod moderation;
 pub mod mute;
 pub mod respect;

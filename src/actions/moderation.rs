@@ -8,6 +8,7 @@ use super::announce;
 use crate::changes::Change;
 use crate::db::write_transaction;
 use crate::error::AppError;
+use crate::mail::notify;
 use crate::models::moderation::{self, CommentAction, LogAction, LogEntry};
 use crate::models::settings::SiteSettings;
 use crate::models::trust;
@@ -26,14 +27,27 @@ pub async fn act_on_comments(
     if !permissions::may_moderate(actor) {
         return Err(AppError::Forbidden);
     }
-    let (actor, now) = (actor.id, now());
+    let (actor, now, letterhead) = (actor.id, now(), state.mail.letterhead.clone());
     // On the writer, like every change to comments: transactions that
     // change comments also update their discussions' figures rows, and one
     // writer taking them in turn cannot deadlock with itself.
-    let (changed, premoderated) = state
+    let (changed, premoderated, mailed) = state
         .db
         .write(move |conn| {
             let changed = moderation::act_on_comments(conn, action, &ids, actor, &reason, now)?;
+            // The authors' notifications, in the same transaction as the decision.
+            let mut mailed = false;
+            for comment in &changed {
+                let headline = Article::headline_of(conn, comment.article_id)?.unwrap_or_default();
+                mailed |= match action {
+                    CommentAction::Feature => notify::featured(conn, &letterhead, comment, &headline, now)?,
+                    CommentAction::Remove => notify::removed(conn, &letterhead, comment, &headline, &reason, now)?,
+                    // A reply held for review is news to its parent's author
+                    // when it is let through.
+                    CommentAction::Approve => notify::reply_approved(conn, &letterhead, comment, &headline, now)?,
+                    _ => false,
+                };
+            }
             // A removal may put its author back on pre-moderation, in the
             // same transaction: the next comment they post is held.
             let premoderated = match action {
@@ -44,9 +58,12 @@ pub async fn act_on_comments(
                 }
                 _ => Vec::new(),
             };
-            Ok((changed, premoderated))
+            Ok((changed, premoderated, mailed))
         })
         .await?;
+    if mailed {
+        state.mail.bell.ring();
+    }
     let articles: BTreeSet<i32> = changed.iter().map(|c| c.article_id).collect();
     let mut changes: Vec<Change> = articles.into_iter().map(|article_id| Change::Discussion { article_id }).collect();
     if action == CommentAction::Remove && !changed.is_empty() {

@@ -101,6 +101,14 @@ diesel::table! {
         muted_count -> Integer,
         premoderated_at -> Nullable<Timestamp>,
         premoderation_reason -> Text,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        email_confirmed_at -> Nullable<Timestamp>,
+        notify_replies -> Bool,
+        notify_featured -> Bool,
+        notify_removed -> Bool,
+        notify_digest -> Bool,
+        digest_sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -235,6 +243,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Links sent by mail (confirm an address, reset a password), by hash.
+    email_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Every message from queued to sent (src/mail/).
+    mail_queue (id) {
+        id -> Integer,
+        user_id -> Nullable<Integer>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        message_id -> Text,
+        kind -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
+    /// Notifications waiting for a reader's daily digest.
+    mail_digest_items (id) {
+        id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(articles -> sections (section_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
@@ -248,6 +301,7 @@ diesel::joinable!(comment_respects -> comments (comment_id));
 diesel::joinable!(moderation_log -> articles (article_id));
 diesel::joinable!(discussions -> articles (article_id));
 diesel::joinable!(comment_days -> articles (article_id));
+diesel::joinable!(mail_digest_items -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sections,
@@ -270,6 +324,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_days,
     imported_comments,
     imported_authors,
+    email_tokens,
+    mail_queue,
+    mail_digest_items,
 );
 
 // "Most discussed" groups comments by article and shows its section.

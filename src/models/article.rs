@@ -294,6 +294,11 @@ impl Article {
         Ok(Some(Page { items, number, total_pages }))
     }
 
+    /// A story's headline, published or not (for mail about its comments).
+    pub fn headline_of(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+        articles::table.find(id).select(articles::headline).first(conn).optional()
+    }
+
     pub fn by_slug_any(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article>> {
         articles::table.filter(articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()
     }

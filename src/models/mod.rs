@@ -52,6 +52,7 @@ pub mod article;
 pub mod author;
 pub mod comment;
 pub mod discussion;
+pub mod email;
 pub mod imported;
 pub mod media;
 pub mod moderation;

@@ -40,6 +40,16 @@ pub struct User {
     /// moderator ends it (see models/trust.rs).
     pub premoderated_at: Option<NaiveDateTime>,
     pub premoderation_reason: String,
+    /// Their e-mail address, if they gave one (`models::email`).
+    pub email: Option<String>,
+    /// When they proved the address is theirs; mail other than the
+    /// confirmation itself goes only to a confirmed address.
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    /// The notifications they chose, and whether as a daily digest.
+    pub notify_replies: bool,
+    pub notify_featured: bool,
+    pub notify_removed: bool,
+    pub notify_digest: bool,
 }
 
 /// How long a ban lasts.
@@ -110,6 +120,8 @@ pub enum Erasure {
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateError {
     UsernameTaken,
+    /// Another account has this e-mail address (in any case).
+    EmailTaken,
 }
 
 impl User {
@@ -199,6 +211,11 @@ impl User {
                 .execute(conn)?;
             super::respect::Respect::take_back_all(conn, id)?;
             super::mute::Mute::forget(conn, id)?;
+            // The address, its tokens, the notifications chosen, and every
+            // message to them, sent or waiting.
+            super::email::erase_for_user(conn, id)?;
+            crate::mail::queue::erase_for_user(conn, id)?;
+            crate::mail::notify::erase_for_user(conn, id)?;
             super::session::SessionRow::delete_for_user(conn, id)?;
             Ok(Erasure::Done)
         })

@@ -6,8 +6,10 @@ use serde::Deserialize;
 
 use super::{render, render_with_status, see_other};
 use crate::actions::accounts::{self as act, LogIn};
+use crate::actions::email::{AddressRefusal, parse_address};
 use crate::error::AppError;
 use crate::models::User;
+use crate::models::email::Notifications;
 use crate::models::user::{CreateError, Erasure, check_display_name, check_username};
 use crate::security::identity::{Viewer, client_network, log_in, log_out, safe_next};
 use crate::security::passwords;
@@ -104,7 +106,16 @@ pub async fn signup_form(
     if viewer.user.is_some() {
         return Ok(see_other(&next));
     }
-    signup_page(&state, &viewer, next, String::new(), String::new(), FieldErrors::default()).await
+    let blank = SignupFields::default();
+    signup_page(&state, &viewer, next, blank, FieldErrors::default()).await
+}
+
+/// What the sign-up form keeps when it comes back (never the password).
+#[derive(Default)]
+struct SignupFields {
+    username: String,
+    display_name: String,
+    email: String,
 }
 
 /// The sign-up form; with errors, it is answered with 422.
@@ -112,14 +123,14 @@ async fn signup_page(
     state: &AppState,
     viewer: &Viewer,
     next: String,
-    username: String,
-    display_name: String,
+    fields: SignupFields,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let chrome = state.page_chrome(viewer, "Create an account", "", "/signup", "").await?;
     let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let login_url = with_next("/login", &next);
-    let page = SignupPage { chrome, login_url, csrf: viewer.csrf_token(), next, username, display_name, errors };
+    let SignupFields { username, display_name, email } = fields;
+    let page = SignupPage { chrome, login_url, csrf: viewer.csrf_token(), next, username, display_name, email, errors };
     render_with_status(status, &page)
 }
 
@@ -129,6 +140,9 @@ pub struct SignupForm {
     display_name: String,
     password: String,
     confirm: String,
+    /// Optional; an older form without it signs up without an address.
+    #[serde(default)]
+    email: String,
     next: Option<String>,
 }
 
@@ -152,9 +166,13 @@ pub async fn signup(
     if errors.password.is_none() && form.password != form.confirm {
         errors.confirm = Some("The two passwords do not match.".into());
     }
+    let address = parse_address(&form.email).unwrap_or_else(|refusal| {
+        errors.email = Some(refusal.message());
+        None
+    });
     if !errors.any() {
         let network = client_network(&request, state.config.trust_proxy);
-        match act::sign_up(&state, &network, &username, &display_name, form.password.clone()).await? {
+        match act::sign_up(&state, &network, &username, &display_name, address, form.password.clone()).await? {
             Ok(user) => {
                 log_in(&viewer.session, &user)?;
                 return Ok(see_other(&next));
@@ -162,23 +180,41 @@ pub async fn signup(
             Err(CreateError::UsernameTaken) => {
                 errors.username = Some("That username is taken. Choose another.".into());
             }
+            Err(CreateError::EmailTaken) => {
+                errors.email = Some(AddressRefusal::Taken.message());
+            }
         }
     }
-    signup_page(&state, &viewer, next, username, display_name, errors).await
+    let fields = SignupFields { username, display_name, email: form.email.trim().to_string() };
+    signup_page(&state, &viewer, next, fields, errors).await
 }
 
-async fn account_page(
+/// What the account page shows besides the account: the outcome of the
+/// form just sent, with its errors and what was typed.
+#[derive(Default)]
+pub struct AccountForms {
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub erase_error: Option<&'static str>,
+    /// A refused address as typed, and why.
+    pub email_refused: Option<(String, String)>,
+}
+
+pub async fn account_page(
     state: &AppState,
     viewer: &Viewer,
     user: &User,
-    errors: FieldErrors,
-    notice: Option<String>,
-    erase_error: Option<&'static str>,
+    forms: AccountForms,
 ) -> Result<HttpResponse, AppError> {
     let chrome = state.page_chrome(viewer, "Your account", "", "/account", "").await?;
     let muted = crate::actions::mute::muted_by(state, user).await?;
-    let refused = errors.any() || erase_error.is_some();
+    let refused = forms.errors.any() || forms.erase_error.is_some() || forms.email_refused.is_some();
     let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let address = user.email.clone().unwrap_or_default();
+    let (email, email_error) = match forms.email_refused {
+        Some((typed, why)) => (typed, Some(why)),
+        None => (address.clone(), None),
+    };
     render_with_status(
         status,
         &AccountPage {
@@ -186,19 +222,38 @@ async fn account_page(
             username: user.username.clone(),
             display_name: user.display_name.clone(),
             member_since: user.created_at.format("%-d %B %Y").to_string(),
-            errors,
-            notice,
-            erase_error,
+            errors: forms.errors,
+            notice: forms.notice,
+            erase_error: forms.erase_error,
             muted: muted.iter().map(MutedView::of).collect(),
             csrf: viewer.csrf_token(),
+            email,
+            email_error,
+            email_unconfirmed: user.email.is_some() && user.email_confirmed_at.is_none(),
+            email_confirmed: user.email.is_some() && user.email_confirmed_at.is_some(),
+            address,
+            notifications: Notifications::of(user),
         },
     )
 }
 
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    /// Set after a password reset, which lands here logged in.
+    reset: Option<String>,
+}
+
 #[get("/account")]
-pub async fn account(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
+pub async fn account(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<AccountQuery>,
+) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
-    account_page(&state, &viewer, &user, FieldErrors::default(), None, None).await
+    let notice = query.reset.is_some().then(|| {
+        "Your new password is saved and you are logged in. Every other session of your account has ended.".to_string()
+    });
+    account_page(&state, &viewer, &user, AccountForms { notice, ..AccountForms::default() }).await
 }
 
 #[derive(Deserialize)]
@@ -224,15 +279,15 @@ pub async fn change_password(
         errors.confirm = Some("The two new passwords do not match.".into());
     }
     if errors.any() {
-        return account_page(&state, &viewer, &user, errors, None, None).await;
+        return account_page(&state, &viewer, &user, AccountForms { errors, ..AccountForms::default() }).await;
     }
     if !act::change_password(&state, &user, form.current, form.password).await? {
         errors.current = Some("That is not your current password.".into());
-        return account_page(&state, &viewer, &user, errors, None, None).await;
+        return account_page(&state, &viewer, &user, AccountForms { errors, ..AccountForms::default() }).await;
     }
     log_in(&viewer.session, &user)?;
     let notice = Some("Your password was changed. You have been logged out on every other device.".into());
-    account_page(&state, &viewer, &user, FieldErrors::default(), notice, None).await
+    account_page(&state, &viewer, &user, AccountForms { notice, ..AccountForms::default() }).await
 }
 
 #[derive(Deserialize)]
@@ -257,7 +312,7 @@ pub async fn delete_account(
         Some(Erasure::LastAdmin) => "You are the site's last admin: make someone else an admin before you leave.",
         None => "That is not your password, so your account was not deleted.",
     };
-    account_page(&state, &viewer, &user, FieldErrors::default(), None, Some(error)).await
+    account_page(&state, &viewer, &user, AccountForms { erase_error: Some(error), ..AccountForms::default() }).await
 }
 
 #[get("/account/deleted")]
@@ -272,17 +327,24 @@ pub async fn account_deleted(state: web::Data<AppState>, viewer: Viewer) -> Resu
 pub async fn export(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
     let id = user.id;
-    let (comments, respected, muted) = state
+    let (comments, respected, muted, mail) = state
         .db
         .run(move |conn| {
+            let mail = crate::views::export::MailData {
+                tokens: crate::models::email::tokens_of(conn, id)?,
+                messages: crate::mail::queue::for_user(conn, id)?,
+                waiting: crate::mail::notify::waiting_for(conn, id)?,
+            };
             Ok((
                 crate::models::Comment::all_by_user(conn, id)?,
                 crate::models::respect::Respect::given_by(conn, id)?,
                 crate::models::mute::Mute::list(conn, id)?,
+                mail,
             ))
         })
         .await?;
-    let data = crate::views::export::account_data(&user, &comments, &respected, &muted, &state.config.base_url, now());
+    let data =
+        crate::views::export::account_data(&user, &comments, &respected, &muted, &mail, &state.config.base_url, now());
     let body = serde_json::to_string_pretty(&data)
         .map_err(|e| AppError::failed("could not write the reader's data as JSON", e))?;
     Ok(HttpResponse::Ok()

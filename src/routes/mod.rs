@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod comments;
+pub mod email;
 pub mod errors;
 pub mod feeds;
 pub mod files;

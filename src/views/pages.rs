@@ -113,11 +113,13 @@ pub struct FieldErrors {
     pub password: Option<String>,
     pub confirm: Option<String>,
     pub current: Option<String>,
+    pub email: Option<String>,
 }
 
 impl FieldErrors {
     pub fn any(&self) -> bool {
-        self.username.is_some()
+        self.email.is_some()
+            || self.username.is_some()
             || self.display_name.is_some()
             || self.password.is_some()
             || self.confirm.is_some()
@@ -143,6 +145,8 @@ pub struct SignupPage {
     pub next: String,
     pub username: String,
     pub display_name: String,
+    /// The address as typed (optional).
+    pub email: String,
     pub errors: FieldErrors,
     pub csrf: String,
     pub login_url: String,
@@ -162,6 +166,17 @@ pub struct AccountPage {
     /// Readers they muted, with a button each to unmute.
     pub muted: Vec<MutedView>,
     pub csrf: String,
+    /// The address field: the account's, or what was typed and refused.
+    pub email: String,
+    /// The account's address.
+    pub address: String,
+    /// Why the address was refused.
+    pub email_error: Option<String>,
+    /// The account has an address waiting for confirmation.
+    pub email_unconfirmed: bool,
+    /// Mail can reach them: notifications can be chosen.
+    pub email_confirmed: bool,
+    pub notifications: crate::models::email::Notifications,
 }
 
 /// A reader on the account page's list of muted readers.
@@ -194,6 +209,60 @@ pub struct MutePage {
     pub excerpt: String,
     /// They had muted this reader already.
     pub already: bool,
+    pub csrf: String,
+}
+
+/// The page a mailed link opens, and the pages after its button: a
+/// heading, what happened, and the one thing to do next.
+#[derive(Template)]
+#[template(path = "email/link.html", whitespace = "minimize")]
+pub struct MailLinkPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
+    pub success: bool,
+    /// A button that POSTs to `action` (the link's token in a hidden field).
+    pub button: Option<LinkButton>,
+    /// For an expired or used link: how to ask again.
+    pub ask_again: Option<AskAgain>,
+    pub csrf: String,
+}
+
+pub struct LinkButton {
+    pub action: String,
+    pub label: &'static str,
+    /// Hidden fields: name and value.
+    pub fields: Vec<(&'static str, String)>,
+    /// Forms POSTed by mail programs carry no token of ours (unsubscribe).
+    pub with_csrf: bool,
+}
+
+pub enum AskAgain {
+    /// A logged-in reader: a button that sends a new confirmation mail.
+    Resend,
+    /// A link to the page that sends a new one.
+    Link { url: &'static str, label: &'static str },
+}
+
+/// "Forgot your password?": the form, or the same answer for any address.
+#[derive(Template)]
+#[template(path = "email/forgot.html", whitespace = "minimize")]
+pub struct ForgotPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub error: Option<&'static str>,
+    pub sent: bool,
+    pub csrf: String,
+}
+
+/// The new password form a reset link opens.
+#[derive(Template)]
+#[template(path = "email/reset.html", whitespace = "minimize")]
+pub struct ResetPage {
+    pub chrome: Chrome,
+    pub token: String,
+    pub username: String,
+    pub errors: FieldErrors,
     pub csrf: String,
 }
 

@@ -258,6 +258,7 @@ impl Drop for TestApp {
         let stopping = self.server.stop(false);
         actix_web::rt::spawn(stopping);
         self.state.changes.stop_relay();
+        self.state.mail.bell.stop();
     }
 }
 
@@ -549,6 +550,9 @@ pub fn unlimited(config: &mut Config) {
     config.limits.signup_per_ip = never;
     config.limits.report_per_user = never;
     config.limits.respect_per_user = never;
+    config.limits.confirm_mail_per_user = never;
+    config.limits.reset_per_address = never;
+    config.limits.reset_per_ip = never;
 }
 
 impl TestApp {

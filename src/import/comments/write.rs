@@ -230,6 +230,13 @@ fn create_account(conn: &mut DbConn, author: &AuthorFacts, now: NaiveDateTime) -
             continue;
         }
         if let Ok(id) = imported::create_unclaimed_reader(conn, &candidate, &shown, now)? {
+            // The imported address, unconfirmed, so "Forgot your password?"
+            // to it claims the account; left out when it is malformed or
+            // another account already has it.
+            if let Some(address) = author.email.as_deref().and_then(|raw| crate::models::email::check_address(raw).ok())
+            {
+                let _taken = crate::models::email::set_address(conn, id, Some(&address))?;
+            }
             return Ok(id);
         }
     }

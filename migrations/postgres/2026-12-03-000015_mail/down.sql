@@ -1,0 +1,12 @@
+DROP TABLE mail_digest_items;
+DROP TABLE mail_queue;
+DROP TABLE email_tokens;
+DROP INDEX users_email_key;
+ALTER TABLE users DROP COLUMN digest_sent_at;
+ALTER TABLE users DROP COLUMN notify_digest;
+ALTER TABLE users DROP COLUMN notify_removed;
+ALTER TABLE users DROP COLUMN notify_featured;
+ALTER TABLE users DROP COLUMN notify_replies;
+ALTER TABLE users DROP COLUMN email_confirmed_at;
+ALTER TABLE users DROP COLUMN email_key;
+ALTER TABLE users DROP COLUMN email;
