@@ -368,6 +368,12 @@ fn reader_since_is_the_month_of_the_account() {
         muted_count: 0,
         premoderated_at: None,
         premoderation_reason: String::new(),
+        email: None,
+        email_confirmed_at: None,
+        notify_replies: false,
+        notify_featured: false,
+        notify_removed: false,
+        notify_digest: false,
     };
     let view = newsdesk::views::profile::ReaderView::new(&user, Default::default());
     assert_eq!((view.since.as_str(), view.since_iso.as_str()), ("March 2025", "2025-03"));
