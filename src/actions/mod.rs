@@ -10,6 +10,7 @@ pub mod comments;
 pub mod moderation;
 pub mod mute;
 pub mod respect;
+pub mod takedowns;
 pub mod users;
 
 use crate::changes::Change;

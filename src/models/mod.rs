@@ -65,6 +65,7 @@ pub mod section;
 pub mod session;
 pub mod settings;
 pub mod tag;
+pub mod takedown;
 pub mod user;
 
 pub use article::{Article, ArticleCard, CardFilter};
