@@ -187,6 +187,12 @@ impl ResponseError for AppError {
             AppError::LoginRequired { next } => {
                 response.insert_header((actix_web::http::header::LOCATION, crate::views::login_url(next)));
             }
+            // A takedown can be undone: browsers (Chromium) and shared caches
+            // otherwise hold a 410 as fresh for ever, and a republished story
+            // would stay gone for whoever saw it gone.
+            AppError::TakenDown => {
+                response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"));
+            }
             _ => {}
         }
         response.content_type("text/plain; charset=utf-8").body(self.info().message)

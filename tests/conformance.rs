@@ -125,6 +125,10 @@ async fn site() -> Option<Site> {
     let response = chief.submit("/admin/users/troll", ban, &[("reason", "Spam"), ("length", "7")]).await;
     assert_eq!(response.status(), 303, "ban");
     drop(troll);
+    // A story taken down: its address answers 410 with the site's page,
+    // the public log and the admin list say so.
+    let takedown = "/admin/articles/sea-wall-repairs-row/unpublish";
+    assert_eq!(chief.submit("/admin/articles", takedown, &[]).await.status(), 303, "a takedown");
     let leaver = app.reader("leaver").await;
     let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
     assert_eq!(response.status(), 303, "account deletion");
@@ -167,6 +171,8 @@ async fn site() -> Option<Site> {
             },
         ),
         page("not-found", Who::Visitor, "/articles/no-such-story"),
+        page("taken-down", Who::Visitor, "/articles/sea-wall-repairs-row"),
+        page("article-correction", Who::Visitor, "/articles/fennick-bay-seafoods-to-create-85-jobs"),
         page("moderation", Who::Visitor, "/moderation"),
         page("profile", Who::Visitor, "/readers/reader_two"),
         page("profile-nothing-shown", Who::Visitor, "/readers/troll"),
@@ -272,7 +278,11 @@ async fn every_page_type_is_valid_html() {
         if page.form.is_some() {
             assert!(status >= 400, "{} is refused, not {status}", page.name);
         } else {
-            let expected = if page.name == "not-found" { 404 } else { 200 };
+            let expected = match page.name {
+                "not-found" => 404,
+                "taken-down" => 410,
+                _ => 200,
+            };
             assert_eq!(status, expected, "{} ({}) answers {status}", page.name, page.path);
         }
         assert!(body.contains("<main"), "{} is a whole page", page.name);

@@ -119,6 +119,9 @@ async fn a_takedown_reaches_every_page_at_once_and_republishing_undoes_it(backen
     assert!(texts(&html(&admin_list), ".status-pill").iter().any(|t| t == "Taken down"));
 
     // At once: the very next request, with every page held before.
+    let response = client.get(app.url(STORY)).send().await.unwrap();
+    let cache_control = response.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(cache_control.as_deref(), Some("no-cache"), "a 410 that republishing can undo is not held as fresh");
     let (status, how, body) = visit(&client, &app, STORY).await;
     assert_eq!(status, 410, "the story's address answers 410 Gone");
     assert_ne!(how.as_deref(), Some("hit"));
