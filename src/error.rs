@@ -9,6 +9,10 @@ use actix_web::{HttpResponse, ResponseError};
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// The story was taken down by the newsroom: 410 Gone, with a page that
+    /// says so, for it and every page about its comments.
+    #[error("the story was taken down")]
+    TakenDown,
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("the form's CSRF check failed")]
@@ -64,6 +68,15 @@ impl AppError {
     }
 }
 
+impl From<crate::models::article::Absence> for AppError {
+    fn from(absence: crate::models::article::Absence) -> Self {
+        match absence {
+            crate::models::article::Absence::Missing => AppError::NotFound,
+            crate::models::article::Absence::TakenDown => AppError::TakenDown,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
@@ -113,6 +126,12 @@ impl AppError {
         let status = self.status_code();
         match self {
             AppError::BadRequest(message) => ErrorInfo { title: "Bad request", message: message.clone() },
+            AppError::TakenDown => ErrorInfo {
+                title: "This story has been taken down",
+                message: "The newsroom has withdrawn this story, so it is no longer available here. \
+                          Its address will not work again unless the story is restored."
+                    .into(),
+            },
             AppError::FormExpired => ErrorInfo {
                 title: "This form has expired",
                 message: "The form was open too long or came from another site, so nothing was changed. \
@@ -135,6 +154,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::TakenDown => StatusCode::GONE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::FormExpired | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -166,6 +186,12 @@ impl ResponseError for AppError {
             }
             AppError::LoginRequired { next } => {
                 response.insert_header((actix_web::http::header::LOCATION, crate::views::login_url(next)));
+            }
+            // A takedown can be undone: browsers (Chromium) and shared caches
+            // otherwise hold a 410 as fresh for ever, and a republished story
+            // would stay gone for whoever saw it gone.
+            AppError::TakenDown => {
+                response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"));
             }
             _ => {}
         }

@@ -46,4 +46,10 @@ impl<E: Weighed> Lru<E> {
             }
         }
     }
+    /// Lets the entry under `key` go, if there is one.
+    pub fn remove(&mut self, key: &str) {
+        if let Some(gone) = self.map.remove(key) {
+            self.bytes -= gone.size();
+        }
+    }
 }

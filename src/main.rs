@@ -11,6 +11,7 @@ use newsdesk::config::{Config, ConfigError, RawSettings, SettingsText};
 use newsdesk::db::Database;
 use newsdesk::import::{self, DirSource, ImportOptions};
 use newsdesk::models::moderation::{RoleChange, change_role};
+use newsdesk::models::takedown::{self, Takedown};
 use newsdesk::models::user::{check_display_name, check_username};
 use newsdesk::models::{Role, User};
 use newsdesk::security::passwords;
@@ -159,6 +160,14 @@ enum Command {
     /// Manage accounts: create moderators and admins, change roles.
     #[command(subcommand)]
     User(UserCommand),
+    /// Take a story off every page, feed, sitemap and search result: its
+    /// address answers 410 Gone, its comments stay stored. Logged.
+    Unpublish {
+        /// The article's slug (the last part of its address).
+        slug: String,
+    },
+    /// Put a story taken down back where it was. Logged.
+    Republish { slug: String },
 }
 
 #[derive(Subcommand)]
@@ -212,6 +221,8 @@ fn main() -> ExitCode {
         Command::Serve => run_server(config, db),
         Command::SessionKey => ExitCode::SUCCESS,
         Command::User(command) => told(&db, run_user_command(&db, command)),
+        Command::Unpublish { slug } => told(&db, run_takedown(&db, &slug, true)),
+        Command::Republish { slug } => told(&db, run_takedown(&db, &slug, false)),
     }
 }
 
@@ -261,6 +272,30 @@ fn run_import_comments(db: &Database, file: &std::path::Path) -> ExitCode {
             println!("imported comments from {}:\n{report}", file.display());
             ExitCode::SUCCESS
         }
+        Err(error) => fail(&error.to_string()),
+    }
+}
+
+fn run_takedown(db: &Database, slug: &str, down: bool) -> ExitCode {
+    let mut conn = match db.conn() {
+        Ok(conn) => conn,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match takedown::from_command_line(&mut conn, slug, down, now()) {
+        Ok(Takedown::Done { headline, .. }) if down => {
+            println!("taken down: “{headline}” (/articles/{slug} now answers 410 Gone)");
+            ExitCode::SUCCESS
+        }
+        Ok(Takedown::Done { headline, .. }) => {
+            println!("republished: “{headline}” (/articles/{slug})");
+            ExitCode::SUCCESS
+        }
+        Ok(Takedown::Unchanged { headline }) => {
+            let state = if down { "already taken down" } else { "not taken down" };
+            println!("nothing to do: “{headline}” is {state}");
+            ExitCode::SUCCESS
+        }
+        Ok(Takedown::NoSuchStory) => fail(&format!("there is no article \"{slug}\"")),
         Err(error) => fail(&error.to_string()),
     }
 }

@@ -197,6 +197,15 @@ impl PageCache {
         self.entries.lock().ok()?.held.map.get(key).map(|entry| entry.stored.clone())
     }
 
+    /// The page no longer exists (a story taken down): its old copy must
+    /// not be sent, not even stale to the readers who come while it is
+    /// rebuilt, nor in place of an error later.
+    fn forget(&self, key: &str) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        entries.filling.remove(key);
+        entries.held.remove(key);
+    }
+
     /// The rebuild failed or its answer cannot be kept: let the next request try.
     fn give_up(&self, key: &str) {
         let Ok(mut entries) = self.entries.lock() else { return };
@@ -295,7 +304,11 @@ pub async fn serve(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("private") || v.contains("no-store"));
     if !keepable {
-        cache.give_up(&key);
+        if matches!(response.status(), StatusCode::GONE | StatusCode::NOT_FOUND) {
+            cache.forget(&key);
+        } else {
+            cache.give_up(&key);
+        }
         // The page could not be built (the database is unreachable, say):
         // a copy held from before, however old, beats an error page.
         if response.status().is_server_error()

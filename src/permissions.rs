@@ -93,3 +93,11 @@ pub fn may_unban(actor: &User, target: &User) -> bool {
 pub fn may_change_role(actor: &User, target: &User) -> bool {
     may_administer(actor) && target.deleted_at.is_none()
 }
+
+/// Taking a story down or republishing it: admins (the newsroom's editors)
+/// only. Withdrawing a story is an editorial and often legal decision about
+/// the newsroom's own journalism, not about readers' comments, which is
+/// what moderators look after; a moderator asks an editor.
+pub fn may_take_down(user: &User) -> bool {
+    may_administer(user)
+}

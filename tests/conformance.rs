@@ -129,6 +129,10 @@ async fn site() -> Option<Site> {
     let response =
         chief.submit("/admin/users/reader_two", premoderate, &[("premoderate", "start"), ("reason", "Heated")]).await;
     assert_eq!(response.status(), 303, "pre-moderation");
+    // A story taken down: its address answers 410 with the site's page,
+    // the public log and the admin list say so.
+    let takedown = "/admin/articles/sea-wall-repairs-row/unpublish";
+    assert_eq!(chief.submit("/admin/articles", takedown, &[]).await.status(), 303, "a takedown");
     let leaver = app.reader("leaver").await;
     let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
     assert_eq!(response.status(), 303, "account deletion");
@@ -200,6 +204,8 @@ async fn site() -> Option<Site> {
         page("confirm-email", Who::Visitor, format!("/email/confirm?token={confirm}")),
         page("unsubscribe", Who::Visitor, format!("/unsubscribe?token={unsubscribe}")),
         page("not-found", Who::Visitor, "/articles/no-such-story"),
+        page("taken-down", Who::Visitor, "/articles/sea-wall-repairs-row"),
+        page("article-correction", Who::Visitor, "/articles/fennick-bay-seafoods-to-create-85-jobs"),
         page("moderation", Who::Visitor, "/moderation"),
         page("profile", Who::Visitor, "/readers/reader_two"),
         page("profile-nothing-shown", Who::Visitor, "/readers/troll"),
@@ -324,6 +330,7 @@ async fn every_page_type_is_valid_html() {
                 "not-found" => 404,
                 // A mailed link whose token is unknown: the page says so.
                 "mail-link-unknown" => 400,
+                "taken-down" => 410,
                 _ => 200,
             };
             assert_eq!(status, expected, "{} ({}) answers {status}", page.name, page.path);

@@ -122,7 +122,7 @@ pub async fn post(
     let outcome = state
         .db
         .write(move |conn| {
-            let (article, _) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let (article, _) = Article::published_by_slug(conn, &slug, now)??;
             let settings = SiteSettings::load(conn)?;
             if !accepts_comments(&settings, &article, now) {
                 return Ok(Err(Refusal::Closed));
@@ -211,7 +211,7 @@ fn own_comment(conn: &mut DbConn, author: &User, id: i32, now: NaiveDateTime) ->
     if !permissions::is_author(Some(author), &comment) {
         return Err(AppError::Forbidden);
     }
-    let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+    let article = Article::published_by_id(conn, comment.article_id, now)??;
     Ok((comment, article))
 }
 
@@ -289,7 +289,7 @@ pub async fn reportable(state: &AppState, reporter: &User, id: i32) -> Result<(C
             if !permissions::may_report(Some(&reporter), &comment) {
                 return Err(AppError::NotFound);
             }
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let article = Article::published_by_id(conn, comment.article_id, now)??;
             Ok((comment, article))
         })
         .await

@@ -11,6 +11,7 @@ pub mod email;
 pub mod moderation;
 pub mod mute;
 pub mod respect;
+pub mod takedowns;
 pub mod users;
 
 use crate::changes::Change;

@@ -62,7 +62,7 @@ pub async fn target(state: &AppState, reader: &User, id: i32) -> Result<Result<M
         .db
         .run(move |conn| {
             let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let article = Article::published_by_id(conn, comment.article_id, now)??;
             let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
             if let Err(refusal) = check(&reader, &comment, &author) {
                 return Ok(Err(refusal));
@@ -83,7 +83,7 @@ pub async fn mute(state: &AppState, reader: &User, id: i32) -> Result<Result<Str
         .db
         .write(move |conn| {
             let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let article = Article::published_by_id(conn, comment.article_id, now)??;
             let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
             if let Err(refusal) = check(&reader, &comment, &author) {
                 return Ok(Err(refusal));

@@ -47,7 +47,7 @@ pub async fn mark(
         .db
         .write(move |conn| {
             let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let article = Article::published_by_id(conn, comment.article_id, now)??;
             if permissions::is_author(Some(&reader), &comment) {
                 return Ok(Err(RespectRefusal::OwnComment));
             }

@@ -52,6 +52,9 @@ diesel::table! {
         comments_open -> Bool,
         imported_at -> Timestamp,
         body_text -> Text,
+        unpublished_at -> Nullable<Timestamp>,
+        correction -> Nullable<Text>,
+        corrected_at -> Nullable<Timestamp>,
     }
 }
 

@@ -297,6 +297,14 @@ fn store_article(
         None => None,
     };
     let image = front.image.as_ref();
+    // A correction keeps the date it was first imported with while its text
+    // stays the same; a new text is a new correction, dated now.
+    let correction = front.correction.as_deref().map(str::trim);
+    let corrected_at = match (correction, Article::correction_of(conn, &article.slug)?) {
+        (None, _) => None,
+        (Some(text), Some((stored, at))) if stored == text => Some(at),
+        (Some(_), _) => Some(now),
+    };
     let fields = ArticleFields {
         slug: &article.slug,
         headline: front.title.trim(),
@@ -313,6 +321,8 @@ fn store_article(
         updated_at: article.updated.map(|u| u + shift),
         comments_open: front.comments_open.unwrap_or(true),
         imported_at: now,
+        correction,
+        corrected_at,
     };
     let (_, created) = Article::upsert(conn, &fields, &author_ids, &tag_ids)?;
     Ok(Ok((created, images)))

@@ -44,6 +44,9 @@ pub struct FrontMatter {
     pub updated: Option<toml::Value>,
     pub comments_open: Option<bool>,
     pub image: Option<ImageMeta>,
+    /// The newsroom's correction, shown above the story with the date the
+    /// import first saw this text (a new text gets a new date).
+    pub correction: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +131,9 @@ pub fn parse_article(relative: &str, bytes: &[u8]) -> Result<ParsedArticle, Stri
     };
     if updated.is_some_and(|u| u < published) {
         return Err("updated: is earlier than published".into());
+    }
+    if front.correction.as_ref().is_some_and(|text| text.trim().is_empty()) {
+        return Err("correction is empty (remove the line to remove the note)".into());
     }
     if front.image.as_ref().is_some_and(|image| image.alt.trim().is_empty()) {
         return Err("image.alt: describe the image for readers who cannot see it".into());

@@ -24,6 +24,10 @@ pub struct Article {
     pub published_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
     pub comments_open: bool,
+    pub unpublished_at: Option<NaiveDateTime>,
+    /// The newsroom's correction note, and when the import first saw it.
+    pub correction: Option<String>,
+    pub corrected_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -45,10 +49,47 @@ pub struct ArticleFields<'a> {
     pub updated_at: Option<NaiveDateTime>,
     pub comments_open: bool,
     pub imported_at: NaiveDateTime,
+    pub correction: Option<&'a str>,
+    pub corrected_at: Option<NaiveDateTime>,
 }
 
-/// An article in the admin list: id, slug, headline, published, comments open.
-pub type ArticleSummary = (i32, String, String, NaiveDateTime, bool);
+/// An article in the admin list: id, slug, headline, published, comments
+/// open, taken down (when).
+pub type ArticleSummary = (i32, String, String, NaiveDateTime, bool, Option<NaiveDateTime>);
+
+/// What readers may see of a story now: out of its embargo and not taken
+/// down. The one condition every query that lists or shows stories uses
+/// (the raw SQL ones say the same with `shown_sql!`), so no page, feed,
+/// sitemap or search can forget a takedown. The articles' own indexes
+/// (`published_at`, `(section_id, published_at)`) still give the order and
+/// range; the takedown is a check on each row they yield, and takedowns are
+/// few. Bylines' and tags' copies of the time are NULL for a story taken
+/// down (migration 000017), so their index ranges never reach it.
+pub type Shown = diesel::dsl::And<
+    diesel::dsl::LtEq<articles::published_at, NaiveDateTime>,
+    diesel::dsl::IsNull<articles::unpublished_at>,
+>;
+
+pub fn shown(now: NaiveDateTime) -> Shown {
+    articles::published_at.le(now).and(articles::unpublished_at.is_null())
+}
+
+/// `shown` for raw SQL over `articles a`, with the placeholder for `now`.
+#[macro_export]
+macro_rules! shown_sql {
+    ($now:literal) => {
+        concat!("a.published_at <= ", $now, " AND a.unpublished_at IS NULL")
+    };
+}
+
+/// Why a reading query found no story: taken down (410 Gone, so readers
+/// and search engines learn it was withdrawn) or never there / not out yet
+/// (404).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Absence {
+    Missing,
+    TakenDown,
+}
 
 /// What a list of stories shows about each one.
 #[derive(Clone, Debug)]
@@ -128,17 +169,15 @@ fn listed_count(conn: &mut DbConn, filter: &CardFilter, now: NaiveDateTime) -> Q
             .get_result(conn),
         // Counted on the articles' own (section, published) index; joining
         // the sections here made it visit every row.
-        CardFilter::Section(id) => articles::table
-            .filter(articles::section_id.eq(id))
-            .filter(articles::published_at.le(now))
-            .count()
-            .get_result(conn),
-        CardFilter::All => articles::table.filter(articles::published_at.le(now)).count().get_result(conn),
+        CardFilter::Section(id) => {
+            articles::table.filter(articles::section_id.eq(id)).filter(shown(now)).count().get_result(conn)
+        }
+        CardFilter::All => articles::table.filter(shown(now)).count().get_result(conn),
     }
 }
 
 fn published_cards<'a>(filter: &CardFilter, now: NaiveDateTime) -> CardQuery<'a> {
-    let query = articles::table.inner_join(sections::table).into_boxed().filter(articles::published_at.le(now));
+    let query = articles::table.inner_join(sections::table).into_boxed().filter(shown(now));
     match *filter {
         CardFilter::All => query,
         CardFilter::Section(id) => query.filter(articles::section_id.eq(id)),
@@ -167,45 +206,54 @@ struct MaybeIdRow {
 }
 
 impl Article {
-    /// A published article with its section, or None (unknown or scheduled).
+    /// A published article with its section, or why there is none.
     pub fn published_by_slug(
         conn: &mut DbConn,
         slug: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<Option<(Article, super::Section)>> {
-        articles::table
+    ) -> QueryResult<Result<(Article, super::Section), Absence>> {
+        let found = articles::table
             .inner_join(sections::table)
             .filter(articles::slug.eq(slug))
-            .filter(articles::published_at.le(now))
+            .filter(shown(now))
             .select((Article::as_select(), super::Section::as_select()))
             .first(conn)
-            .optional()
+            .optional()?;
+        match found {
+            Some(found) => Ok(Ok(found)),
+            None => Ok(Err(Article::absence_by_slug(conn, slug)?)),
+        }
     }
 
-    /// A published article with its section and discussion figures.
+    /// A published article with its section and discussion figures, or
+    /// why there is none.
     pub fn published_with_figures(
         conn: &mut DbConn,
         slug: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<Option<(Article, super::Section, Figures)>> {
-        articles::table
+    ) -> QueryResult<Result<(Article, super::Section, Figures), Absence>> {
+        let found = articles::table
             .inner_join(sections::table)
             .inner_join(discussions::table)
             .filter(articles::slug.eq(slug))
-            .filter(articles::published_at.le(now))
+            .filter(shown(now))
             .select((Article::as_select(), super::Section::as_select(), Figures::as_select()))
             .first(conn)
-            .optional()
+            .optional()?;
+        match found {
+            Some(found) => Ok(Ok(found)),
+            None => Ok(Err(Article::absence_by_slug(conn, slug)?)),
+        }
     }
 
-    /// A published article by id (for pages about one of its comments).
-    pub fn published_by_id(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Option<Article>> {
-        articles::table
-            .find(id)
-            .filter(articles::published_at.le(now))
-            .select(Article::as_select())
-            .first(conn)
-            .optional()
+    /// A published article by id (for pages about one of its comments), or
+    /// why there is none: a comment under a story taken down answers 410.
+    pub fn published_by_id(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Result<Article, Absence>> {
+        let found = articles::table.find(id).filter(shown(now)).select(Article::as_select()).first(conn).optional()?;
+        match found {
+            Some(found) => Ok(Ok(found)),
+            None => Ok(Err(Article::absence_by_id(conn, id)?)),
+        }
     }
 
     /// The newest published articles of a list, whole, for feeds.
@@ -227,24 +275,29 @@ impl Article {
     }
 
     pub fn published_count(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<i64> {
-        articles::table.filter(articles::published_at.le(now)).count().get_result(conn)
+        articles::table.filter(shown(now)).count().get_result(conn)
     }
 
     /// A slice of published articles for a sitemap, oldest first so slices
-    /// stay stable as news arrives: (slug, published, updated).
+    /// stay stable as news arrives: (slug, published, last changed — an
+    /// update or a correction, whichever is later).
     pub fn sitemap_slice(
         conn: &mut DbConn,
         now: NaiveDateTime,
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<(String, NaiveDateTime, Option<NaiveDateTime>)>> {
-        articles::table
-            .filter(articles::published_at.le(now))
+        let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> = articles::table
+            .filter(shown(now))
             .order((articles::published_at.asc(), articles::id.asc()))
             .offset(offset)
             .limit(limit)
-            .select((articles::slug, articles::published_at, articles::updated_at))
-            .load(conn)
+            .select((articles::slug, articles::published_at, articles::updated_at, articles::corrected_at))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, published, updated, corrected)| (slug, published, updated.max(corrected)))
+            .collect())
     }
 
     /// Articles published since `since` (the news sitemap's 48 hours):
@@ -256,7 +309,7 @@ impl Article {
     ) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
         articles::table
             .filter(articles::published_at.gt(since))
-            .filter(articles::published_at.le(now))
+            .filter(shown(now))
             .order(articles::published_at.desc())
             .limit(1000)
             .select((articles::slug, articles::headline, articles::published_at))
@@ -266,11 +319,65 @@ impl Article {
     /// The first publication moment after `after`, if any: with `after`
     /// shifted back by a window, when the first article still inside that
     /// window leaves it.
+    /// A story taken down does not count: it comes out of no embargo and
+    /// leaves no window while it is down.
     pub fn first_published_after(conn: &mut DbConn, after: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
         articles::table
             .filter(articles::published_at.gt(after))
+            .filter(articles::unpublished_at.is_null())
             .select(diesel::dsl::min(articles::published_at))
             .first(conn)
+    }
+
+    /// Why no story readers may see has this slug (see `Absence`).
+    pub fn absence_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Absence> {
+        let taken_down = articles::table
+            .filter(articles::slug.eq(slug))
+            .select(articles::unpublished_at.is_not_null())
+            .first::<bool>(conn)
+            .optional()?;
+        Ok(if taken_down == Some(true) { Absence::TakenDown } else { Absence::Missing })
+    }
+
+    /// Why no story readers may see has this id (see `Absence`).
+    pub fn absence_by_id(conn: &mut DbConn, id: i32) -> QueryResult<Absence> {
+        let taken_down =
+            articles::table.find(id).select(articles::unpublished_at.is_not_null()).first::<bool>(conn).optional()?;
+        Ok(if taken_down == Some(true) { Absence::TakenDown } else { Absence::Missing })
+    }
+
+    /// Takes a story down (`Some(now)`) or puts it back (`None`); whether
+    /// it changed anything (taking down a story already down keeps the
+    /// first time).
+    pub fn set_unpublished(conn: &mut DbConn, id: i32, at: Option<NaiveDateTime>) -> QueryResult<bool> {
+        let target = articles::table.find(id);
+        let changed = match at {
+            Some(at) => diesel::update(target.filter(articles::unpublished_at.is_null()))
+                .set(articles::unpublished_at.eq(Some(at)))
+                .execute(conn)?,
+            None => diesel::update(target.filter(articles::unpublished_at.is_not_null()))
+                .set(articles::unpublished_at.eq(None::<NaiveDateTime>))
+                .execute(conn)?,
+        };
+        Ok(changed > 0)
+    }
+
+    /// When the story last changed for its readers: the later of its
+    /// update and its correction, else its publication (for `dateModified`,
+    /// the feeds' `updated` and the page's "Updated").
+    pub fn modified_at(&self) -> NaiveDateTime {
+        [self.updated_at, self.corrected_at].into_iter().flatten().max().unwrap_or(self.published_at)
+    }
+
+    /// The correction stored for this slug, with its date: the import keeps
+    /// the date while the text stays the same.
+    pub fn correction_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(String, NaiveDateTime)>> {
+        let row: Option<(Option<String>, Option<NaiveDateTime>)> = articles::table
+            .filter(articles::slug.eq(slug))
+            .select((articles::correction, articles::corrected_at))
+            .first(conn)
+            .optional()?;
+        Ok(row.and_then(|(text, at)| text.zip(at)))
     }
 
     /// Opens or closes an article's discussion.
@@ -289,7 +396,14 @@ impl Article {
             .order((articles::published_at.desc(), articles::id.desc()))
             .offset((number - 1) * per_page)
             .limit(per_page)
-            .select((articles::id, articles::slug, articles::headline, articles::published_at, articles::comments_open))
+            .select((
+                articles::id,
+                articles::slug,
+                articles::headline,
+                articles::published_at,
+                articles::comments_open,
+                articles::unpublished_at,
+            ))
             .load(conn)?;
         Ok(Some(Page { items, number, total_pages }))
     }
@@ -394,11 +508,12 @@ impl ArticleCard {
         per_section: i32,
     ) -> QueryResult<Vec<ArticleCard>> {
         let ids: Vec<i32> = match conn {
-            DbConn::Pg(_) => diesel::sql_query(
+            DbConn::Pg(_) => diesel::sql_query(concat!(
                 "SELECT newest.id FROM sections s CROSS JOIN LATERAL \
-                 (SELECT a.id FROM articles a WHERE a.section_id = s.id AND a.published_at <= $1 \
-                  ORDER BY a.published_at DESC, a.id DESC LIMIT $2) AS newest",
-            )
+                 (SELECT a.id FROM articles a WHERE a.section_id = s.id AND ",
+                crate::shown_sql!("$1"),
+                " ORDER BY a.published_at DESC, a.id DESC LIMIT $2) AS newest",
+            ))
             .bind::<Timestamp, _>(now)
             .bind::<Integer, _>(per_section)
             .load::<IdRow>(conn)?
@@ -409,8 +524,9 @@ impl ArticleCard {
                 let ranks: Vec<String> = (0..per_section.max(0))
                     .map(|rank| {
                         format!(
-                            "SELECT (SELECT a.id FROM articles a WHERE a.section_id = s.id AND a.published_at <= ?1 \
-                             ORDER BY a.published_at DESC, a.id DESC LIMIT 1 OFFSET {rank}) AS id FROM sections s"
+                            "SELECT (SELECT a.id FROM articles a WHERE a.section_id = s.id AND {} \
+                             ORDER BY a.published_at DESC, a.id DESC LIMIT 1 OFFSET {rank}) AS id FROM sections s",
+                            crate::shown_sql!("?1")
                         )
                     })
                     .collect();

@@ -290,17 +290,25 @@ pub fn most_discussed(conn: &mut DbConn, days: i32, now: NaiveDateTime, limit: i
     // it walked every day of every story, to save sorting the week's few).
     let sql = match conn {
         DbConn::Sqlite(_) => {
-            "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
+            concat!(
+                "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
              FROM (SELECT article_id, SUM(comments) AS n FROM comment_days INDEXED BY comment_days_day \
              WHERE day >= ? GROUP BY article_id) AS t \
              JOIN articles a ON a.id = t.article_id JOIN sections s ON s.id = a.section_id \
-             WHERE t.n > 0 AND a.published_at <= ? ORDER BY t.n DESC, a.id DESC LIMIT ?"
+             WHERE t.n > 0 AND ",
+                crate::shown_sql!("?"),
+                " ORDER BY t.n DESC, a.id DESC LIMIT ?"
+            )
         }
         DbConn::Pg(_) => {
-            "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
+            concat!(
+                "SELECT a.slug, a.headline, s.slug AS section_slug, s.name AS section_name, t.n AS recent_comments \
              FROM (SELECT article_id, SUM(comments) AS n FROM comment_days WHERE day >= $1 GROUP BY article_id) AS t \
              JOIN articles a ON a.id = t.article_id JOIN sections s ON s.id = a.section_id \
-             WHERE t.n > 0 AND a.published_at <= $2 ORDER BY t.n DESC, a.id DESC LIMIT $3"
+             WHERE t.n > 0 AND ",
+                crate::shown_sql!("$2"),
+                " ORDER BY t.n DESC, a.id DESC LIMIT $3"
+            )
         }
     };
     diesel::sql_query(sql)

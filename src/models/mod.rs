@@ -68,6 +68,7 @@ pub mod section;
 pub mod session;
 pub mod settings;
 pub mod tag;
+pub mod takedown;
 pub mod trust;
 pub mod user;
 

@@ -261,6 +261,9 @@ text_values! {
         Settings = "settings",
         Premoderate = "premoderate",
         EndPremoderation = "end_premoderation",
+        /// A story taken down (`newsdesk unpublish` or /admin/articles).
+        Unpublish = "unpublish",
+        Republish = "republish",
     }
 }
 
@@ -282,6 +285,8 @@ impl LogAction {
             LogAction::Settings => "Changed the settings",
             LogAction::Premoderate => "Put an account on pre-moderation",
             LogAction::EndPremoderation => "Ended an account's pre-moderation",
+            LogAction::Unpublish => "Took a story down",
+            LogAction::Republish => "Republished a story",
         }
     }
 }
@@ -399,12 +404,30 @@ pub struct LogLine {
     pub created_at: NaiveDateTime,
 }
 
-type LogRow =
-    (i32, String, Option<i32>, Option<i32>, Option<i32>, String, String, NaiveDateTime, Option<String>, Option<String>);
+type LogRow = (
+    i32,
+    String,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
+);
 
-/// A page of the log, newest first; `public_only` keeps removals and bans.
+/// A page of the log, newest first; `public_only` keeps removals, bans and
+/// takedowns, and never names a story that is down now (its headline there
+/// would undo the takedown).
 pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResult<Option<Page<LogLine>>> {
-    let public_actions = [LogAction::Remove.as_str(), LogAction::Ban.as_str()];
+    let public_actions = [
+        LogAction::Remove.as_str(),
+        LogAction::Ban.as_str(),
+        LogAction::Unpublish.as_str(),
+        LogAction::Republish.as_str(),
+    ];
     let total: i64 = if public_only {
         moderation_log::table.filter(moderation_log::action.eq_any(public_actions)).count().get_result(conn)?
     } else {
@@ -433,6 +456,7 @@ pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResul
             moderation_log::created_at,
             articles::slug.nullable(),
             articles::headline.nullable(),
+            articles::unpublished_at.nullable(),
         ))
         .load(conn)?;
     let user_ids: Vec<i32> = rows.iter().flat_map(|r| [r.2, r.3]).flatten().collect();
@@ -448,7 +472,8 @@ pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResul
     };
     let items = rows
         .into_iter()
-        .map(|(id, action, actor, target, comment_id, reason, details, created_at, slug, headline)| {
+        .map(|(id, action, actor, target, comment_id, reason, details, created_at, slug, headline, down)| {
+            let named = !(public_only && down.is_some());
             let action =
                 LogAction::try_from(action).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
             Ok(LogLine {
@@ -457,7 +482,7 @@ pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResul
                 actor: actor.and_then(|a| names.get(&a).cloned()),
                 target_user: target.and_then(|t| names.get(&t).cloned()),
                 comment_id,
-                article: slug.zip(headline),
+                article: slug.zip(headline).filter(|_| named),
                 reason,
                 details,
                 created_at,

@@ -42,7 +42,7 @@ impl ProfileFigures {
             .inner_join(articles::table)
             .filter(comments::user_id.eq(user_id))
             .filter(shown_to_all())
-            .filter(articles::published_at.le(now))
+            .filter(super::article::shown(now))
             .select((diesel::dsl::count_star(), diesel::dsl::sum(comments::respect_count)))
             .first(conn)?;
         Ok(ProfileFigures { comments, respect: respect.unwrap_or(0) })
@@ -67,7 +67,7 @@ pub fn comments_page(
         .inner_join(articles::table)
         .filter(comments::user_id.eq(user_id))
         .filter(shown_to_all())
-        .filter(articles::published_at.le(now))
+        .filter(super::article::shown(now))
         .order((comments::created_at.desc(), comments::id.desc()))
         .offset((number - 1) * per_page)
         .limit(per_page)

@@ -55,21 +55,35 @@ pub fn query_terms(raw: &str) -> Vec<String> {
         .collect()
 }
 
-const SQLITE_COUNT: &str = "SELECT COUNT(*) AS n FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid \
-     WHERE articles_fts MATCH ? AND a.published_at <= ?";
-const SQLITE_PAGE: &str = "SELECT a.slug, a.headline, a.dek, s.name AS section_name, s.slug AS section_slug, \
+// A story taken down leaves the results at once: the same `shown` condition
+// as every listing (models/article.rs).
+const SQLITE_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid \
+     WHERE articles_fts MATCH ? AND ",
+    crate::shown_sql!("?")
+);
+const SQLITE_PAGE: &str = concat!(
+    "SELECT a.slug, a.headline, a.dek, s.name AS section_name, s.slug AS section_slug, \
      a.published_at, snippet(articles_fts, 2, char(1), char(2), '…', 32) AS snippet \
      FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid JOIN sections s ON s.id = a.section_id \
-     WHERE articles_fts MATCH ? AND a.published_at <= ? \
-     ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0), a.published_at DESC LIMIT ? OFFSET ?";
-const POSTGRES_COUNT: &str = "SELECT COUNT(*) AS n FROM articles a \
-     WHERE a.search @@ plainto_tsquery('english', $1) AND a.published_at <= $2";
-const POSTGRES_PAGE: &str = "SELECT a.slug, a.headline, a.dek, s.name AS section_name, s.slug AS section_slug, \
+     WHERE articles_fts MATCH ? AND ",
+    crate::shown_sql!("?"),
+    " ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0), a.published_at DESC LIMIT ? OFFSET ?"
+);
+const POSTGRES_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM articles a \
+     WHERE a.search @@ plainto_tsquery('english', $1) AND ",
+    crate::shown_sql!("$2")
+);
+const POSTGRES_PAGE: &str = concat!(
+    "SELECT a.slug, a.headline, a.dek, s.name AS section_name, s.slug AS section_slug, \
      a.published_at, ts_headline('english', a.body_text, q, \
      'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
      FROM articles a JOIN sections s ON s.id = a.section_id, plainto_tsquery('english', $1) q \
-     WHERE a.search @@ q AND a.published_at <= $2 \
-     ORDER BY ts_rank(a.search, q) DESC, a.published_at DESC LIMIT $3 OFFSET $4";
+     WHERE a.search @@ q AND ",
+    crate::shown_sql!("$2"),
+    " ORDER BY ts_rank(a.search, q) DESC, a.published_at DESC LIMIT $3 OFFSET $4"
+);
 
 /// One page of results, best first; None when the page is past the end.
 pub fn search(

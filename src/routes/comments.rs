@@ -87,7 +87,7 @@ async fn load_context(state: &AppState, id: i32) -> Result<CommentContext, AppEr
         .db
         .run(move |conn| {
             let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)?.ok_or(AppError::NotFound)?;
+            let article = Article::published_by_id(conn, comment.article_id, now)??;
             let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
             let open = SiteSettings::load(conn)?.accepts_comments(article.comments_open, article.published_at, now);
             Ok(CommentContext { comment, article, author, open })
@@ -241,8 +241,7 @@ async fn logged_out(
 ) -> Result<Refusal, AppError> {
     let slug_owned = slug.to_string();
     let now = now();
-    let article = state.db.run(move |conn| Ok(Article::published_by_slug(conn, &slug_owned, now)?)).await?;
-    let (article, _) = article.ok_or(AppError::NotFound)?;
+    let (article, _) = state.db.run(move |conn| Ok(Article::published_by_slug(conn, &slug_owned, now)??)).await?;
     let has_cookie = request.cookie(crate::security::session_store::cookie_name(&state.config)).is_some();
     let keep = has_cookie
         && proven_same_origin(request, &state.config.base_url)

@@ -66,6 +66,7 @@ async fn story_feed(
     let entries: Vec<FeedEntry> = articles
         .into_iter()
         .map(|(article, section)| FeedEntry {
+            updated: article.modified_at(),
             url: state.absolute(&format!("/articles/{}", article.slug)),
             authors: bylines
                 .remove(&article.id)
@@ -77,7 +78,6 @@ async fn story_feed(
             title: article.headline,
             summary: article.dek,
             content_html: article.body_html,
-            updated: article.updated_at.unwrap_or(article.published_at),
             published: article.published_at,
             category: section.name,
         })
@@ -173,7 +173,7 @@ pub async fn comments_feed(state: web::Data<AppState>, slug: web::Path<String>) 
     let (article, entries) = state
         .db
         .run(move |conn| {
-            let (article, _) = Article::published_by_slug(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let (article, _) = Article::published_by_slug(conn, &slug, now)??;
             let entries = Comment::latest_published(conn, article.id, COMMENTS_FEED_SIZE)?;
             Ok((article, entries))
         })

@@ -29,7 +29,7 @@ async fn other_pages(state: &AppState) -> Result<(Vec<SitemapUrl>, i64), AppErro
         .run(move |conn| {
             let newest = Article::latest_full(conn, &crate::models::CardFilter::All, now, 1)?
                 .first()
-                .map(|(a, _)| a.updated_at.unwrap_or(a.published_at));
+                .map(|(a, _)| a.modified_at());
             Ok((
                 Section::all_in_order(conn)?,
                 Author::all_slugs(conn)?,

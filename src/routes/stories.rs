@@ -19,7 +19,9 @@ use crate::security::session_data::SessionData;
 use crate::state::{AppState, now};
 use crate::views::discovery::{ArticleFacts, FeedLink, SocialMeta, breadcrumbs, news_article, rfc3339, script_json};
 use crate::views::discussion::{CommentForm, CommentView, DiscussionView, ReaderLayer, threads};
-use crate::views::pages::{ArticlePage, ArticleView, DiscussedView, FigureView, HomePage, SectionBlock, TagView};
+use crate::views::pages::{
+    ArticlePage, ArticleView, CorrectionView, DiscussedView, FigureView, HomePage, SectionBlock, TagView,
+};
 use crate::views::{AuthorView, CardView, Moment, Pager};
 
 /// Stories under the lead; the next ones go to the "Latest" list.
@@ -131,8 +133,7 @@ pub async fn article_view(
     let (article, section, authors, tags, discussion, settings, (held_authors, layer, respecters)) = state
         .db
         .run(move |conn| {
-            let (article, section, figures) =
-                Article::published_with_figures(conn, &slug, now)?.ok_or(AppError::NotFound)?;
+            let (article, section, figures) = Article::published_with_figures(conn, &slug, now)??;
             let settings = SiteSettings::load(conn)?;
             let authors = Author::byline_of(conn, article.id)?;
             let tags = Tag::for_article(conn, article.id)?;
@@ -172,7 +173,9 @@ pub async fn article_view(
         description: &article.dek,
         image: image.as_deref(),
         published: article.published_at,
-        modified: article.updated_at.unwrap_or(article.published_at),
+        // A correction moves it too: search engines and feed readers learn
+        // the story changed.
+        modified: article.modified_at(),
         authors: &authors,
         section_name: &section.name,
         section_url: &state.absolute(&format!("/sections/{}", section.slug)),
@@ -187,7 +190,7 @@ pub async fn article_view(
         description: article.dek.clone(),
         image: image.clone(),
         published: Some(rfc3339(article.published_at)),
-        modified: article.updated_at.map(rfc3339),
+        modified: article.updated_at.max(article.corrected_at).map(rfc3339),
         section: Some(section.name.clone()),
         tags: tags.iter().map(|t| t.name.clone()).collect(),
         json_ld: vec![script_json(&news_article(&facts)), script_json(&breadcrumbs(&facts))],
@@ -255,6 +258,7 @@ pub async fn article_view(
         ),
         csrf: if shared.is_some() { String::new() } else { viewer.existing_csrf_token() },
     };
+    let modified = article.modified_at();
     let view = ArticleView {
         headline: article.headline,
         dek: article.dek,
@@ -262,7 +266,11 @@ pub async fn article_view(
         section_name: section.name,
         authors: authors.iter().map(AuthorView::from_author).collect(),
         published: Moment::new(article.published_at, now),
-        updated: article.updated_at.filter(|u| *u > article.published_at).map(|u| Moment::new(u, now)),
+        updated: Some(modified).filter(|u| *u > article.published_at).map(|u| Moment::new(u, now)),
+        correction: article
+            .correction
+            .zip(article.corrected_at)
+            .map(|(text, at)| CorrectionView { text, at: Moment::new(at, now) }),
         figure: article.image_url.map(|url| FigureView {
             url,
             alt: article.image_alt,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 
 use super::{PageQuery, page_number, render};
 use crate::error::AppError;
-use crate::models::moderation::{self, LogAction};
+use crate::models::moderation;
 use crate::security::identity::Viewer;
 use crate::state::{AppState, now};
 use crate::views::admin::{PublicLogPage, PublicLogRow};
@@ -24,7 +24,7 @@ pub async fn moderation_page(
         .items
         .iter()
         .map(|line| PublicLogRow {
-            is_ban: line.action == LogAction::Ban,
+            kind: line.action.as_str(),
             article: line.article.clone(),
             reason: line.reason.clone(),
             details: line.details.clone(),
@@ -32,7 +32,13 @@ pub async fn moderation_page(
         })
         .collect();
     let chrome = state
-        .page_chrome(&viewer, "How we moderate", "Every comment removal and ban, with its reason.", "/moderation", "")
+        .page_chrome(
+            &viewer,
+            "How we moderate",
+            "Every comment removal and ban, and every story taken down, with its reason.",
+            "/moderation",
+            "",
+        )
         .await?;
     render(&PublicLogPage {
         chrome,

@@ -252,6 +252,8 @@ pub struct ArticleRow {
     pub comments: i64,
     pub open: bool,
     pub auto_closed: bool,
+    /// Taken down: off every page, its address answering 410.
+    pub taken_down: bool,
 }
 
 #[derive(Template)]
@@ -263,6 +265,8 @@ pub struct ArticlesPage {
     pub pager: Pager,
     pub csrf: String,
     pub flash: Option<String>,
+    /// Whether this viewer may take stories down (editors, not moderators).
+    pub may_take_down: bool,
 }
 
 #[derive(Template)]
@@ -342,7 +346,8 @@ pub struct LogPage {
 /// The public record: what was removed or banned, when and why; never the
 /// removed words and never who wrote them.
 pub struct PublicLogRow {
-    pub is_ban: bool,
+    /// "ban", "remove", "unpublish" or "republish": how the line reads.
+    pub kind: &'static str,
     pub article: Option<(String, String)>,
     pub reason: String,
     pub details: String,

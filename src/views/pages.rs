@@ -62,11 +62,18 @@ pub struct ArticleView {
     pub authors: Vec<AuthorView>,
     pub published: Moment,
     pub updated: Option<Moment>,
+    /// The newsroom's correction and when it was made.
+    pub correction: Option<CorrectionView>,
     pub figure: Option<FigureView>,
     /// Rendered from Markdown and sanitised at import time.
     pub body_html: String,
     pub tags: Vec<TagView>,
     pub comments_open: bool,
+}
+
+pub struct CorrectionView {
+    pub text: String,
+    pub at: Moment,
 }
 
 pub struct FigureView {

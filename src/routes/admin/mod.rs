@@ -40,6 +40,8 @@ pub fn scope() -> Scope<
         .service(site::articles)
         .service(site::close)
         .service(site::reopen)
+        .service(site::unpublish)
+        .service(site::republish)
         .service(site::settings_form)
         .service(site::save_settings)
         .service(site::log)

@@ -9,6 +9,8 @@ use crate::error::AppError;
 use crate::models::Article;
 use crate::models::moderation;
 use crate::models::settings::{SiteSettings, word_list};
+use crate::models::takedown::Takedown;
+use crate::permissions;
 use crate::routes::{PageQuery, page_number, render, render_with_status, see_other};
 use crate::security::identity::Staff;
 use crate::state::{AppState, now};
@@ -37,13 +39,14 @@ pub async fn articles(
     let rows = page
         .items
         .iter()
-        .map(|(id, slug, headline, published, open)| ArticleRow {
+        .map(|(id, slug, headline, published, open, unpublished)| ArticleRow {
             slug: slug.clone(),
             headline: headline.clone(),
             published: Moment::new(*published, now),
             comments: counts.get(id).copied().unwrap_or(0),
             open: *open,
             auto_closed: *open && !settings.accepts_comments(*open, *published, now),
+            taken_down: unpublished.is_some(),
         })
         .collect();
     let chrome = state.page_chrome(&staff.viewer, "Articles", "", "/admin/articles", "").await?;
@@ -55,7 +58,41 @@ pub async fn articles(
             .labelled("Previous page", "Next page"),
         csrf: staff.viewer.csrf_token(),
         flash: take_flash(&staff.viewer.session),
+        may_take_down: permissions::may_take_down(&staff.user),
     })
+}
+
+/// Takes a story down or puts it back, then back to the list with a note.
+async fn set_down(state: &AppState, staff: &Staff, slug: String, down: bool) -> Result<HttpResponse, AppError> {
+    let message = match actions::takedowns::set_down(state, &staff.user, &slug, down).await? {
+        Takedown::Done { headline, .. } if down => {
+            format!("“{headline}” was taken down: it is off every page, and its address says it was withdrawn.")
+        }
+        Takedown::Done { headline, .. } => format!("“{headline}” is back on the site."),
+        Takedown::Unchanged { headline } if down => format!("“{headline}” was already taken down."),
+        Takedown::Unchanged { headline } => format!("“{headline}” is already on the site."),
+        Takedown::NoSuchStory => return Err(AppError::NotFound),
+    };
+    flash(&staff.viewer.session, message);
+    Ok(see_other("/admin/articles"))
+}
+
+#[post("/articles/{slug}/unpublish")]
+pub async fn unpublish(
+    state: web::Data<AppState>,
+    staff: Staff,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_down(&state, &staff, slug.into_inner(), true).await
+}
+
+#[post("/articles/{slug}/republish")]
+pub async fn republish(
+    state: web::Data<AppState>,
+    staff: Staff,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_down(&state, &staff, slug.into_inner(), false).await
 }
 
 async fn set_open(state: &AppState, staff: &Staff, slug: String, open: bool) -> Result<HttpResponse, AppError> {
