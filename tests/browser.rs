@@ -373,6 +373,45 @@ async fn a_moderator_reads_context_and_the_trust_rule_takes_over() {
 }
 
 #[actix_web::test]
+async fn a_story_runs_as_a_q_and_a_with_the_newsroom() {
+    let Some(app) = TestApp::with_demo_configured(Backend::Sqlite, common::unlimited).await else { return };
+    make_user(&app, "science_desk", "Science Desk", Role::Admin);
+    make_user(&app, "tide_watcher", "Tide Watcher", Role::Reader);
+    let story = "/articles/seagrass-returning-to-ommel-estuary";
+
+    let Some(editor) = Chrome::start(&app.address).await else { return };
+    editor.log_in("science_desk", PASSWORD).await;
+    editor.visit("/admin/articles").await;
+    editor.click_and_wait("a[href='/admin/articles/seagrass-returning-to-ommel-estuary/discussion']").await;
+    editor.el("#mode-questions").await.click().await.expect("the Q&A choice");
+    editor.type_into("#prompt", "Ask our science desk about the estuary.").await;
+    editor.photograph("story-settings", None).await;
+    editor.click_and_wait("form.account-form button[type=submit]").await;
+    editor.wait_for_text(".notice-success", "Q&A").await;
+
+    let Some(reader) = Chrome::start(&app.address).await else { return };
+    reader.log_in("tide_watcher", PASSWORD).await;
+    reader.visit(story).await;
+    // (The label is set in capitals and on a line of its own by the style sheet.)
+    assert_eq!(reader.text(".newsroom-prompt").await, "FROM THE NEWSROOM\nAsk our science desk about the estuary.");
+    post_comment(&reader, "How fast is the seagrass spreading?").await;
+    let asked = landed_on_comment(&reader).await;
+    assert!(reader.has(&format!("#comment-{asked} .held-badge")).await, "the asker sees it waiting");
+
+    editor.click_and_wait(".admin-nav a[href='/admin/questions']").await;
+    assert!(editor.text(&format!("#question-{asked}")).await.contains("How fast is the seagrass spreading?"));
+    editor.type_into(&format!("#answer-{asked}"), "About a metre a month along the south bank.").await;
+    editor.photograph("questions", None).await;
+    editor.click_and_wait(&format!("#question-{asked} button[type=submit]")).await;
+    editor.wait_for_text(".notice-success", "Answered").await;
+
+    reader.visit(story).await;
+    let answered = reader.text(".answered-questions").await;
+    assert!(answered.contains("How fast is the seagrass spreading?") && answered.contains("About a metre a month"));
+    reader.photograph("qa", Some("answered-heading")).await;
+}
+
+#[actix_web::test]
 async fn the_site_works_with_javascript_disabled() {
     let Some(app) = TestApp::with_demo(Backend::Sqlite).await else { return };
     let neighbour = app.reader("neighbour").await;

@@ -133,6 +133,16 @@ async fn site() -> Option<Site> {
     // the public log and the admin list say so.
     let takedown = "/admin/articles/sea-wall-repairs-row/unpublish";
     assert_eq!(chief.submit("/admin/articles", takedown, &[]).await.status(), 303, "a takedown");
+    // A Q&A story with a prompt: one question answered, one waiting.
+    let qa = "/admin/articles/seagrass-returning-to-ommel-estuary/discussion";
+    let fields = [("mode", "questions"), ("prompt", "Ask our science desk about the estuary.")];
+    assert_eq!(chief.submit(qa, qa, &fields).await.status(), 303, "Q&A mode");
+    let qa_story = "/articles/seagrass-returning-to-ommel-estuary";
+    let asked = comment_id(&one.comment(qa_story, "How fast is the seagrass spreading?").await);
+    one.comment(qa_story, "Will the jetty be rebuilt?").await;
+    let answer = format!("/admin/questions/{asked}/answer");
+    let response = chief.submit("/admin/questions", &answer, &[("body", "About a metre a month.")]).await;
+    assert_eq!(response.status(), 303, "an answer");
     let leaver = app.reader("leaver").await;
     let response = leaver.submit("/account", "/account/delete", &[("password", PASSWORD)]).await;
     assert_eq!(response.status(), 303, "account deletion");
@@ -207,6 +217,7 @@ async fn site() -> Option<Site> {
         page("taken-down", Who::Visitor, "/articles/sea-wall-repairs-row"),
         page("article-correction", Who::Visitor, "/articles/fennick-bay-seafoods-to-create-85-jobs"),
         page("moderation", Who::Visitor, "/moderation"),
+        page("article-qa", Who::Visitor, "/articles/seagrass-returning-to-ommel-estuary"),
         page("profile", Who::Visitor, "/readers/reader_two"),
         page("profile-nothing-shown", Who::Visitor, "/readers/troll"),
         page("account-deleted", Who::Visitor, "/account/deleted"),
@@ -274,6 +285,8 @@ async fn site() -> Option<Site> {
         page("admin-user-deleted", Who::Admin, "/admin/users/leaver"),
         page("admin-articles", Who::Admin, "/admin/articles"),
         page("admin-settings", Who::Admin, "/admin/settings"),
+        page("admin-story", Who::Admin, "/admin/articles/seagrass-returning-to-ommel-estuary/discussion"),
+        page("admin-questions", Who::Admin, "/admin/questions"),
         page("admin-log", Who::Admin, "/admin/log"),
     ];
     Some(Site { app, pages })

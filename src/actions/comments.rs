@@ -9,12 +9,13 @@ use crate::changes::Change;
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::mail::notify::NewReply;
+use crate::models::article::CommentMode;
 use crate::models::comment::{self, Comment, CommentStatus, NewComment, Placement};
 use crate::models::discussion::Discussion;
 use crate::models::rate_limit::{self, Limited};
 use crate::models::report::{Report, ReportOutcome, ReportReason};
 use crate::models::settings::{self, SiteSettings};
-use crate::models::{Article, User, trust};
+use crate::models::{Article, Role, User, trust};
 use crate::permissions;
 use crate::state::{AppState, now};
 
@@ -34,7 +35,13 @@ pub enum Refusal {
     EditWindowOver,
     /// The comment was deleted or removed while the edit was written.
     Gone,
+    /// A reply from a reader on a story in Q&A mode: readers ask, the
+    /// newsroom answers.
+    QuestionsOnly,
 }
+
+/// Why a reader's question waits: the Questions queue, not the Held one.
+pub const QUESTION_REASON: &str = "a question for the newsroom";
 
 impl Refusal {
     pub fn message(&self) -> String {
@@ -44,6 +51,11 @@ impl Refusal {
             Refusal::BannedWord(word) => format!(
                 "Your comment contains \u{201c}{word}\u{201d}, which is not allowed here. Edit it and post again."
             ),
+            Refusal::QuestionsOnly => {
+                "This story is a Q&A: readers ask the newsroom questions, and the newsroom answers. \
+                Post yours as a new question."
+                    .into()
+            }
             Refusal::ParentGone => {
                 "The comment you are replying to is no longer there. You can post yours as a new comment.".into()
             }
@@ -134,6 +146,21 @@ pub async fn post(
             if hold_reason.is_none() {
                 hold_reason = trust::hold_reason(conn, &author, &settings)?;
             }
+            // The story's own controls, for readers (staff answer and post freely).
+            let mut question = false;
+            if author.role() == Role::Reader {
+                match article.comment_mode {
+                    CommentMode::Open => {}
+                    CommentMode::Premoderated => {
+                        hold_reason.get_or_insert_with(|| "this story's comments are pre-moderated".into());
+                    }
+                    CommentMode::Questions if parent_id.is_some() => return Ok(Err(Refusal::QuestionsOnly)),
+                    CommentMode::Questions => {
+                        question = true;
+                        hold_reason = Some(QUESTION_REASON.into());
+                    }
+                }
+            }
             let parent = match parent_id {
                 None => None,
                 Some(id) => match Comment::by_id(conn, id)? {
@@ -156,6 +183,9 @@ pub async fn post(
             };
             match Comment::post_within(conn, new, limit)? {
                 Ok((id, thread_no)) => {
+                    if question {
+                        Comment::mark_question(conn, id)?;
+                    }
                     let thread_no = match thread_no {
                         Some(number) => Some(number),
                         None => Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?.thread_no,

@@ -9,10 +9,11 @@ use crate::changes::Change;
 use crate::db::write_transaction;
 use crate::error::AppError;
 use crate::mail::notify;
+use crate::models::article::CommentMode;
 use crate::models::moderation::{self, CommentAction, LogAction, LogEntry};
 use crate::models::settings::SiteSettings;
-use crate::models::trust;
 use crate::models::{Article, User};
+use crate::models::{questions, trust};
 use crate::permissions;
 use crate::state::{AppState, now};
 
@@ -140,4 +141,94 @@ pub async fn save_settings(state: &AppState, actor: &User, settings: SiteSetting
         .await?;
     announce(state, [Change::Settings]);
     Ok(())
+}
+
+/// Sets how a story takes comments and the prompt above its form; returns
+/// its headline. Logged, and the story's pages change at once.
+pub async fn set_story_controls(
+    state: &AppState,
+    actor: &User,
+    slug: &str,
+    mode: CommentMode,
+    prompt: String,
+) -> Result<String, AppError> {
+    if !permissions::may_moderate(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, slug, now) = (actor.id, slug.to_string(), now());
+    let (article_id, headline) = state
+        .db
+        .write(move |conn| {
+            let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
+            Article::set_comment_controls(conn, article.id, mode, &prompt)?;
+            let details = format!("{}; prompt: {}", mode.label(), if prompt.is_empty() { "none" } else { &prompt });
+            let entry = LogEntry {
+                actor_id: Some(actor),
+                action: LogAction::StoryControls,
+                comment_id: None,
+                target_user_id: None,
+                article_id: Some(article.id),
+                reason: "",
+                details: &details,
+            };
+            moderation::record(conn, &entry, now)?;
+            Ok((article.id, article.headline))
+        })
+        .await?;
+    announce(state, [Change::Article { article_id }, Change::Discussion { article_id }]);
+    Ok(headline)
+}
+
+/// Why an answer was not posted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AnswerRefusal {
+    Unreadable(&'static str),
+    /// Answered already, deleted or removed meanwhile.
+    NotWaiting,
+}
+
+/// A member of staff answers a reader's question: the answer is their
+/// reply, the question is published with it, the asker is told by mail
+/// when they asked to be. Returns where the pair is on the story.
+pub async fn answer_question(
+    state: &AppState,
+    actor: &User,
+    id: i32,
+    raw: &str,
+) -> Result<Result<String, AnswerRefusal>, AppError> {
+    if !permissions::may_moderate(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let body = match crate::models::comment::clean_body(raw) {
+        Ok(body) => body,
+        Err(why) => return Ok(Err(AnswerRefusal::Unreadable(why))),
+    };
+    let (actor, now, letterhead) = (actor.clone(), now(), state.mail.letterhead.clone());
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let (question, answer_id) = match questions::answer(conn, id, actor.id, &body, now)? {
+                Ok(done) => done,
+                Err(questions::AnswerRefusal::NotWaiting) => return Ok(Err(AnswerRefusal::NotWaiting)),
+            };
+            let article = Article::by_id_any(conn, question.article_id)?.ok_or(AppError::NotFound)?;
+            let reply = notify::NewReply {
+                id: answer_id,
+                author_id: actor.id,
+                author_name: &actor.display_name,
+                text: &body,
+                headline: &article.headline,
+            };
+            let mailed = notify::reply_posted(conn, &letterhead, &question, &reply, now)?;
+            let page = crate::models::discussion::Discussion::page_of(conn, &question)?;
+            Ok(Ok((article.id, super::comments::permalink(&article.slug, page, question.id), mailed)))
+        })
+        .await?;
+    Ok(outcome.map(|(article_id, location, mailed)| {
+        if mailed {
+            state.mail.bell.ring();
+        }
+        announce(state, [Change::Discussion { article_id }]);
+        location
+    }))
 }

@@ -55,6 +55,8 @@ diesel::table! {
         unpublished_at -> Nullable<Timestamp>,
         correction -> Nullable<Text>,
         corrected_at -> Nullable<Timestamp>,
+        comment_mode -> Text,
+        comment_prompt -> Text,
     }
 }
 
@@ -146,6 +148,9 @@ diesel::table! {
         featured_at -> Nullable<Timestamp>,
         thread_no -> Nullable<Integer>,
         respect_count -> Integer,
+        is_question -> Bool,
+        answer_id -> Nullable<Integer>,
+        answered_at -> Nullable<Timestamp>,
     }
 }
 

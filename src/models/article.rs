@@ -28,7 +28,38 @@ pub struct Article {
     /// The newsroom's correction note, and when the import first saw it.
     pub correction: Option<String>,
     pub corrected_at: Option<NaiveDateTime>,
+    /// How the story takes comments (set from /admin/articles/SLUG).
+    #[diesel(deserialize_as = String)]
+    pub comment_mode: CommentMode,
+    /// "Our reporter asks: …", shown above the comment form; may be empty.
+    pub comment_prompt: String,
 }
+
+text_values! {
+    /// How a story takes comments.
+    pub enum CommentMode {
+        /// Readers' comments are published at once (the site's holds apply).
+        Open = "open",
+        /// Every reader's comment waits for a moderator.
+        Premoderated = "premoderated",
+        /// Readers ask questions, which wait in the Questions queue until
+        /// the newsroom answers them.
+        Questions = "questions",
+    }
+}
+
+impl CommentMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            CommentMode::Open => "Open",
+            CommentMode::Premoderated => "Pre-moderated",
+            CommentMode::Questions => "Q&A",
+        }
+    }
+}
+
+/// The longest prompt above a story's comment form.
+pub const MAX_PROMPT_CHARS: usize = 300;
 
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = articles)]
@@ -55,7 +86,7 @@ pub struct ArticleFields<'a> {
 
 /// An article in the admin list: id, slug, headline, published, comments
 /// open, taken down (when).
-pub type ArticleSummary = (i32, String, String, NaiveDateTime, bool, Option<NaiveDateTime>);
+pub type ArticleSummary = (i32, String, String, NaiveDateTime, bool, Option<NaiveDateTime>, String);
 
 /// What readers may see of a story now: out of its embargo and not taken
 /// down. The one condition every query that lists or shows stories uses
@@ -385,6 +416,18 @@ impl Article {
         diesel::update(articles::table.find(id)).set(articles::comments_open.eq(open)).execute(conn).map(|_| ())
     }
 
+    /// Sets how a story takes comments and the prompt above its form.
+    pub fn set_comment_controls(conn: &mut DbConn, id: i32, mode: CommentMode, prompt: &str) -> QueryResult<()> {
+        diesel::update(articles::table.find(id))
+            .set((articles::comment_mode.eq(mode.as_str()), articles::comment_prompt.eq(prompt)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_id_any(conn: &mut DbConn, id: i32) -> QueryResult<Option<Article>> {
+        articles::table.find(id).select(Article::as_select()).first(conn).optional()
+    }
+
     /// Articles newest first for the admin list.
     pub fn admin_page(conn: &mut DbConn, number: i64, per_page: i64) -> QueryResult<Option<Page<ArticleSummary>>> {
         let total: i64 = articles::table.count().get_result(conn)?;
@@ -403,6 +446,7 @@ impl Article {
                 articles::published_at,
                 articles::comments_open,
                 articles::unpublished_at,
+                articles::comment_mode,
             ))
             .load(conn)?;
         Ok(Some(Page { items, number, total_pages }))

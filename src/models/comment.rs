@@ -61,6 +61,10 @@ pub struct Comment {
     pub thread_no: Option<i32>,
     /// Readers who marked it "Respect" (`respect`).
     pub respect_count: i32,
+    /// A reader's question on a story in Q&A mode (`questions`), and when
+    /// the newsroom answered it.
+    pub is_question: bool,
+    pub answered_at: Option<NaiveDateTime>,
 }
 
 /// The author as comments show them.
@@ -205,6 +209,12 @@ impl Comment {
             .get_result(conn)
     }
 
+    /// Marks a stored comment as a reader's question to the newsroom (a
+    /// story in Q&A mode): it waits in the Questions queue.
+    pub fn mark_question(conn: &mut DbConn, id: i32) -> QueryResult<()> {
+        diesel::update(comments::table.find(id)).set(comments::is_question.eq(true)).execute(conn).map(|_| ())
+    }
+
     /// Replaces a comment's text, holding it for review when `hold_reason`
     /// says why. Changes nothing, and says so, when the comment has been
     /// deleted or removed meanwhile: that text stays gone.
@@ -333,6 +343,8 @@ mod tests {
             featured_at: None,
             thread_no: None,
             respect_count: 0,
+            is_question: false,
+            answered_at: None,
         }
     }
 

@@ -58,6 +58,7 @@ pub mod media;
 pub mod moderation;
 pub mod mute;
 pub mod profile;
+pub mod questions;
 pub mod rate_limit;
 pub mod record;
 pub mod replies;

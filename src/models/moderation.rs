@@ -89,7 +89,8 @@ pub(super) fn queue_query<'a>(queue: Queue, filter: &QueueFilter) -> QueueQuery<
         Queue::Reported => {
             query.filter(comments::id.eq_any(open_reports)).filter(comments::status.ne(Removed.as_str()))
         }
-        Queue::Held => query.filter(comments::status.eq(Held.as_str())),
+        // Questions to the newsroom wait in a queue of their own (`questions`).
+        Queue::Held => query.filter(comments::status.eq(Held.as_str())).filter(comments::is_question.eq(false)),
         Queue::Recent => query,
         Queue::Removed => query.filter(comments::status.eq(Removed.as_str())),
     };
@@ -264,6 +265,10 @@ text_values! {
         /// A story taken down (`newsdesk unpublish` or /admin/articles).
         Unpublish = "unpublish",
         Republish = "republish",
+        /// A story's discussion settings (mode, prompt).
+        StoryControls = "story_controls",
+        /// A reader's question answered by the newsroom.
+        Answer = "answer",
     }
 }
 
@@ -287,6 +292,8 @@ impl LogAction {
             LogAction::EndPremoderation => "Ended an account's pre-moderation",
             LogAction::Unpublish => "Took a story down",
             LogAction::Republish => "Republished a story",
+            LogAction::StoryControls => "Changed a story's discussion settings",
+            LogAction::Answer => "Answered a reader's question",
         }
     }
 }

@@ -51,7 +51,7 @@ impl Refusal {
     /// What the reader is told when the write side did not take their text.
     fn from_action(refused: Refused) -> Refusal {
         let status = match &refused {
-            Refused::Closed | Refused::EditWindowOver | Refused::Gone => StatusCode::FORBIDDEN,
+            Refused::Closed | Refused::EditWindowOver | Refused::Gone | Refused::QuestionsOnly => StatusCode::FORBIDDEN,
             Refused::TooFast(_) => StatusCode::TOO_MANY_REQUESTS,
             Refused::Unreadable(_) | Refused::BannedWord(_) | Refused::ParentGone => StatusCode::UNPROCESSABLE_ENTITY,
         };

@@ -8,8 +8,10 @@ use serde::Deserialize;
 
 use super::{page_number, render, render_with_status};
 use crate::error::AppError;
+use crate::models::article::CommentMode;
 use crate::models::discussion::{self, Discussion, Sort};
 use crate::models::mute::Mute;
+use crate::models::questions;
 use crate::models::respect::Respect;
 use crate::models::settings::SiteSettings;
 use crate::models::{Article, ArticleCard, Author, Comment, Tag, User};
@@ -130,7 +132,7 @@ pub async fn article_view(
     let acting_id = acting.map(|user| user.id);
     // Only readers who muted someone have a list to look up.
     let mutes_of = acting.filter(|user| user.muted_count > 0).map(|user| user.id);
-    let (article, section, authors, tags, discussion, settings, (held_authors, layer, respecters)) = state
+    let (article, section, authors, tags, discussion, settings, (held_authors, layer, respecters, answered)) = state
         .db
         .run(move |conn| {
             let (article, section, figures) = Article::published_with_figures(conn, &slug, now)??;
@@ -151,7 +153,11 @@ pub async fn article_view(
                 },
             };
             let respecters = if is_shared { Respect::givers_on(conn, article.id)? } else { HashSet::new() };
-            Ok((article, section, authors, tags, discussion, settings, (held_authors, layer, respecters)))
+            let answered = match article.comment_mode {
+                CommentMode::Questions => questions::answered_on(conn, article.id)?,
+                _ => Vec::new(),
+            };
+            Ok((article, section, authors, tags, discussion, settings, (held_authors, layer, respecters, answered)))
         })
         .await?;
     let path = format!("/articles/{}", article.slug);
@@ -196,6 +202,7 @@ pub async fn article_view(
         json_ld: vec![script_json(&news_article(&facts)), script_json(&breadcrumbs(&facts))],
     };
     let open = settings.accepts_comments(article.comments_open, article.published_at, now);
+    let questions_mode = article.comment_mode == CommentMode::Questions;
     let sort_base = match sort {
         Sort::Oldest => path.clone(),
         other => format!("{path}?sort={}", other.as_str()),
@@ -236,7 +243,12 @@ pub async fn article_view(
         total: discussion.total,
         featured: discussion.featured.iter().map(pick).collect(),
         reader_picks: discussion.reader_picks.iter().map(pick).collect(),
-        threads: threads(&discussion, acting, &layer, open, now),
+        // In a Q&A, readers ask and the newsroom answers from its queue:
+        // nobody replies in the thread.
+        threads: threads(&discussion, acting, &layer, open && !questions_mode, now),
+        prompt: article.comment_prompt.clone(),
+        questions: questions_mode,
+        answered: answered.iter().map(|a| (pick(&a.question), pick(&a.answer))).collect(),
         pager: match sort {
             Sort::Oldest => Pager::linked(discussion.page, discussion.total_pages, &sort_base, "#comments")
                 .labelled("Earlier comments", "Later comments"),

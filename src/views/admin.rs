@@ -21,6 +21,7 @@ impl AdminNav {
             ("/admin", "Dashboard", "dashboard"),
             ("/admin/queue/reported", "Reported", "reported"),
             ("/admin/queue/held", "Held", "held"),
+            ("/admin/questions", "Questions", "questions"),
             ("/admin/queue/recent", "All recent", "recent"),
             ("/admin/queue/removed", "Removed", "removed"),
             ("/admin/users", "Users", "users"),
@@ -254,6 +255,55 @@ pub struct ArticleRow {
     pub auto_closed: bool,
     /// Taken down: off every page, its address answering 410.
     pub taken_down: bool,
+    /// How it takes comments ("Open", "Pre-moderated", "Q&A").
+    pub mode: &'static str,
+}
+
+/// One story's discussion settings: how it takes comments, its prompt.
+#[derive(Template)]
+#[template(path = "admin/story.html", whitespace = "minimize")]
+pub struct StoryPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub slug: String,
+    pub headline: String,
+    /// (value, label, hint, chosen)
+    pub modes: Vec<(&'static str, &'static str, &'static str, bool)>,
+    pub prompt: String,
+    pub max_prompt: usize,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+/// Readers' questions waiting for the newsroom's answer.
+#[derive(Template)]
+#[template(path = "admin/questions.html", whitespace = "minimize")]
+pub struct QuestionsPage {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub rows: Vec<CommentRow>,
+    /// A refused answer: the question it was for, why, and the text typed.
+    pub refused: Option<(i32, String, String)>,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl QuestionsPage {
+    /// What the answer box of question `id` holds (the refused text, or nothing).
+    pub fn typed(&self, id: &i32) -> &str {
+        match &self.refused {
+            Some((question, _, text)) if question == id => text,
+            _ => "",
+        }
+    }
+
+    pub fn error_for(&self, id: &i32) -> Option<&str> {
+        match &self.refused {
+            Some((question, why, _)) if question == id => Some(why),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Template)]

@@ -214,6 +214,12 @@ pub struct DiscussionView {
     /// Readers' picks (the most respected), shown beside them.
     pub reader_picks: Vec<CommentView>,
     pub threads: Vec<CommentView>,
+    /// The newsroom's prompt above the form ("Our reporter asks: …").
+    pub prompt: String,
+    /// The story is a Q&A: readers' comments are questions to the newsroom.
+    pub questions: bool,
+    /// Answered questions (Q&A), each with the newsroom's answer.
+    pub answered: Vec<(CommentView, CommentView)>,
     pub pager: Pager,
     pub sort: Sort,
     pub sort_oldest_url: String,

@@ -4,6 +4,7 @@
 
 pub mod comments;
 pub mod site;
+pub mod stories;
 pub mod users;
 
 use actix_session::Session;
@@ -37,6 +38,10 @@ pub fn scope() -> Scope<
         .service(users::unban_user)
         .service(users::premoderate_user)
         .service(users::set_role)
+        .service(stories::story_form)
+        .service(stories::save_story)
+        .service(stories::questions_queue)
+        .service(stories::answer)
         .service(site::articles)
         .service(site::close)
         .service(site::reopen)

@@ -7,6 +7,7 @@ use super::{FormFields, flash, nav, take_flash};
 use crate::actions;
 use crate::error::AppError;
 use crate::models::Article;
+use crate::models::article::CommentMode;
 use crate::models::moderation;
 use crate::models::settings::{SiteSettings, word_list};
 use crate::models::takedown::Takedown;
@@ -39,7 +40,7 @@ pub async fn articles(
     let rows = page
         .items
         .iter()
-        .map(|(id, slug, headline, published, open, unpublished)| ArticleRow {
+        .map(|(id, slug, headline, published, open, unpublished, mode)| ArticleRow {
             slug: slug.clone(),
             headline: headline.clone(),
             published: Moment::new(*published, now),
@@ -47,6 +48,7 @@ pub async fn articles(
             open: *open,
             auto_closed: *open && !settings.accepts_comments(*open, *published, now),
             taken_down: unpublished.is_some(),
+            mode: CommentMode::parse(mode).unwrap_or(CommentMode::Open).label(),
         })
         .collect();
     let chrome = state.page_chrome(&staff.viewer, "Articles", "", "/admin/articles", "").await?;
