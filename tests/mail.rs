@@ -661,7 +661,7 @@ async fn an_imported_reader_claims_their_account_through_a_reset(backend: Backen
         .submit(&path, "/password/reset", &[("token", &token), ("password", password), ("confirm", password)])
         .await;
     assert_eq!(answer.status(), 303);
-    assert_eq!(visitor.logged_in_as().await.as_deref(), Some("maren_quist"), "claimed and logged in");
+    assert_eq!(visitor.logged_in_as().await.as_deref(), Some("Maren Quist"), "claimed and logged in (by display name)");
     assert_eq!(app.browser().login("maren_quist", password).await.status(), 303);
 }
 

@@ -48,6 +48,20 @@ macro_rules! text_values {
     };
 }
 
+/// The columns of a moderation queue row (`moderation::QueueRow`), selected
+/// from a query over comments joined with their authors and articles.
+macro_rules! queue_rows {
+    ($query:expr) => {
+        $query.select((
+            $crate::models::Comment::as_select(),
+            $crate::models::comment::CommentAuthor::as_select(),
+            $crate::db::schema::articles::slug,
+            $crate::db::schema::articles::headline,
+            $crate::db::schema::comments::moderation_reason,
+        ))
+    };
+}
+
 pub mod article;
 pub mod author;
 pub mod comment;

@@ -144,18 +144,13 @@ impl QueueItem {
         if number < 1 || number > total_pages {
             return Ok(None);
         }
-        let rows: Vec<QueueRow> = queue_query(queue, filter)
-            .order((comments::created_at.desc(), comments::id.desc()))
-            .offset((number - 1) * QUEUE_PAGE_SIZE)
-            .limit(QUEUE_PAGE_SIZE)
-            .select((
-                Comment::as_select(),
-                CommentAuthor::as_select(),
-                articles::slug,
-                articles::headline,
-                comments::moderation_reason,
-            ))
-            .load(conn)?;
+        let rows: Vec<QueueRow> = queue_rows!(
+            queue_query(queue, filter)
+                .order((comments::created_at.desc(), comments::id.desc()))
+                .offset((number - 1) * QUEUE_PAGE_SIZE)
+                .limit(QUEUE_PAGE_SIZE)
+        )
+        .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
         let mut reports: HashMap<i32, Vec<Report>> = HashMap::new();
         for report in Report::open_for(conn, &ids)? {
@@ -502,18 +497,13 @@ pub fn log_page(conn: &mut DbConn, number: i64, public_only: bool) -> QueryResul
 /// A user's recent comments, newest first, whatever their state.
 pub fn comments_by_user(conn: &mut DbConn, user_id: i32, limit: i64) -> QueryResult<Vec<QueueItem>> {
     let filter = QueueFilter::default();
-    let rows: Vec<QueueRow> = queue_query(Queue::Recent, &filter)
-        .filter(comments::user_id.eq(user_id))
-        .order((comments::created_at.desc(), comments::id.desc()))
-        .limit(limit)
-        .select((
-            Comment::as_select(),
-            CommentAuthor::as_select(),
-            articles::slug,
-            articles::headline,
-            comments::moderation_reason,
-        ))
-        .load(conn)?;
+    let rows: Vec<QueueRow> = queue_rows!(
+        queue_query(Queue::Recent, &filter)
+            .filter(comments::user_id.eq(user_id))
+            .order((comments::created_at.desc(), comments::id.desc()))
+            .limit(limit)
+    )
+    .load(conn)?;
     Ok(rows.into_iter().map(|row| QueueItem::new(row, &[])).collect())
 }
 

@@ -10,7 +10,7 @@ use super::comment::CommentStatus::{Held, Published};
 use super::comment::{Comment, CommentAuthor, Placement, ThreadEntry};
 use super::moderation::{self, LogAction, LogEntry, Queue, QueueFilter, QueueItem, QueueRow, queue_query};
 use crate::db::DbConn;
-use crate::db::schema::{articles, comments, users};
+use crate::db::schema::{comments, users};
 
 diesel::alias!(comments as answers: Answers, users as answerers: Answerers);
 
@@ -55,20 +55,15 @@ pub fn answered_on(conn: &mut DbConn, article_id: i32) -> QueryResult<Vec<Answer
 
 /// Questions waiting for an answer, oldest first (the Questions queue).
 pub fn waiting(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<QueueItem>> {
-    let rows: Vec<QueueRow> = queue_query(Queue::Recent, &QueueFilter::default())
-        .filter(comments::status.eq(Held.as_str()))
-        .filter(comments::is_question.eq(true))
-        .filter(comments::answered_at.is_null())
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(limit)
-        .select((
-            Comment::as_select(),
-            CommentAuthor::as_select(),
-            articles::slug,
-            articles::headline,
-            comments::moderation_reason,
-        ))
-        .load(conn)?;
+    let rows: Vec<QueueRow> = queue_rows!(
+        queue_query(Queue::Recent, &QueueFilter::default())
+            .filter(comments::status.eq(Held.as_str()))
+            .filter(comments::is_question.eq(true))
+            .filter(comments::answered_at.is_null())
+            .order((comments::created_at.asc(), comments::id.asc()))
+            .limit(limit)
+    )
+    .load(conn)?;
     Ok(rows.into_iter().map(|row| QueueItem::new(row, &[])).collect())
 }
 

@@ -9,7 +9,7 @@ use super::comment::CommentStatus::{Held, Removed};
 use super::moderation::{LogAction, Queue, QueueFilter, QueueItem, QueueRow, queue_query};
 use super::report::Report;
 use crate::db::DbConn;
-use crate::db::schema::{articles, comments, moderation_log, reports};
+use crate::db::schema::{comments, moderation_log, reports};
 
 /// Replies shown under the comment; more are counted, not listed.
 pub const REPLIES_SHOWN: i64 = 20;
@@ -40,18 +40,6 @@ fn items(conn: &mut DbConn, rows: Vec<QueueRow>) -> QueryResult<Vec<QueueItem>> 
             QueueItem::new(row, &reports)
         })
         .collect())
-}
-
-macro_rules! queue_rows {
-    ($query:expr) => {
-        $query.select((
-            super::Comment::as_select(),
-            super::comment::CommentAuthor::as_select(),
-            articles::slug,
-            articles::headline,
-            comments::moderation_reason,
-        ))
-    };
 }
 
 impl CommentContext {
