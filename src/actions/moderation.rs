@@ -77,8 +77,20 @@ pub async fn act_on_comments(
     Ok(changed.len())
 }
 
-/// Closes or reopens an article's discussion; returns its headline.
-pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, open: bool) -> Result<String, AppError> {
+/// A moderator's change to one story (its discussion opened or closed,
+/// its controls), logged in the same transaction and announced after;
+/// returns its headline.
+async fn change_story<F>(
+    state: &AppState,
+    actor: &User,
+    slug: &str,
+    action: LogAction,
+    details: String,
+    change: F,
+) -> Result<String, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConn, &Article) -> diesel::QueryResult<()> + Send + 'static,
+{
     if !permissions::may_moderate(actor) {
         return Err(AppError::Forbidden);
     }
@@ -88,15 +100,15 @@ pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, ope
         .db
         .write(move |conn| {
             let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Article::set_comments_open(conn, article.id, open)?;
+            change(conn, &article)?;
             let entry = LogEntry {
                 actor_id: Some(actor),
-                action: if open { LogAction::Reopen } else { LogAction::Close },
+                action,
                 comment_id: None,
                 target_user_id: None,
                 article_id: Some(article.id),
                 reason: "",
-                details: "",
+                details: &details,
             };
             moderation::record(conn, &entry, now)?;
             Ok((article.id, article.headline))
@@ -104,6 +116,15 @@ pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, ope
         .await?;
     announce(state, [Change::Article { article_id }, Change::Discussion { article_id }]);
     Ok(headline)
+}
+
+/// Closes or reopens an article's discussion; returns its headline.
+pub async fn set_discussion_open(state: &AppState, actor: &User, slug: &str, open: bool) -> Result<String, AppError> {
+    let action = if open { LogAction::Reopen } else { LogAction::Close };
+    change_story(state, actor, slug, action, String::new(), move |conn, article| {
+        Article::set_comments_open(conn, article.id, open)
+    })
+    .await
 }
 
 /// Saves the site settings (admins only).
@@ -152,31 +173,11 @@ pub async fn set_story_controls(
     mode: CommentMode,
     prompt: String,
 ) -> Result<String, AppError> {
-    if !permissions::may_moderate(actor) {
-        return Err(AppError::Forbidden);
-    }
-    let (actor, slug, now) = (actor.id, slug.to_string(), now());
-    let (article_id, headline) = state
-        .db
-        .write(move |conn| {
-            let article = Article::by_slug_any(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Article::set_comment_controls(conn, article.id, mode, &prompt)?;
-            let details = format!("{}; prompt: {}", mode.label(), if prompt.is_empty() { "none" } else { &prompt });
-            let entry = LogEntry {
-                actor_id: Some(actor),
-                action: LogAction::StoryControls,
-                comment_id: None,
-                target_user_id: None,
-                article_id: Some(article.id),
-                reason: "",
-                details: &details,
-            };
-            moderation::record(conn, &entry, now)?;
-            Ok((article.id, article.headline))
-        })
-        .await?;
-    announce(state, [Change::Article { article_id }, Change::Discussion { article_id }]);
-    Ok(headline)
+    let details = format!("{}; prompt: {}", mode.label(), if prompt.is_empty() { "none" } else { &prompt });
+    change_story(state, actor, slug, LogAction::StoryControls, details, move |conn, article| {
+        Article::set_comment_controls(conn, article.id, mode, &prompt)
+    })
+    .await
 }
 
 /// Why an answer was not posted.

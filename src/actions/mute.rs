@@ -4,6 +4,7 @@
 use super::announce;
 use super::comments::permalink;
 use crate::changes::Change;
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::discussion::Discussion;
 use crate::models::mute::Mute;
@@ -54,6 +55,20 @@ fn check(reader: &User, comment: &Comment, author: &User) -> Result<(), MuteRefu
     }
 }
 
+/// Comment `id` on a story readers can see, its story and its author,
+/// when `reader` may mute the author from it.
+fn checked(
+    conn: &mut DbConn,
+    reader: &User,
+    id: i32,
+    now: chrono::NaiveDateTime,
+) -> Result<Result<(Comment, Article, User), MuteRefusal>, AppError> {
+    let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+    let article = Article::published_by_id(conn, comment.article_id, now)??;
+    let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
+    Ok(check(reader, &comment, &author).map(|()| (comment, article, author)))
+}
+
 /// What the "Mute this reader?" page shows.
 pub async fn target(state: &AppState, reader: &User, id: i32) -> Result<Result<MuteTarget, MuteRefusal>, AppError> {
     let reader = reader.clone();
@@ -61,12 +76,10 @@ pub async fn target(state: &AppState, reader: &User, id: i32) -> Result<Result<M
     state
         .db
         .run(move |conn| {
-            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)??;
-            let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
-            if let Err(refusal) = check(&reader, &comment, &author) {
-                return Ok(Err(refusal));
-            }
+            let (comment, article, author) = match checked(conn, &reader, id, now)? {
+                Ok(found) => found,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             let already = reader.muted_count > 0 && Mute::ids_of(conn, reader.id)?.contains(&author.id);
             Ok(Ok(MuteTarget { comment, article, author, already }))
         })
@@ -82,12 +95,10 @@ pub async fn mute(state: &AppState, reader: &User, id: i32) -> Result<Result<Str
     let outcome = state
         .db
         .write(move |conn| {
-            let comment = Comment::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            let article = Article::published_by_id(conn, comment.article_id, now)??;
-            let author = User::by_id(conn, comment.user_id)?.ok_or(AppError::NotFound)?;
-            if let Err(refusal) = check(&reader, &comment, &author) {
-                return Ok(Err(refusal));
-            }
+            let (comment, article, author) = match checked(conn, &reader, id, now)? {
+                Ok(found) => found,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             Mute::add(conn, &reader, author.id, now)?;
             let page = Discussion::page_of(conn, &comment)?;
             Ok(Ok(permalink(&article.slug, page, id)))

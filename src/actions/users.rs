@@ -89,34 +89,54 @@ pub async fn ban(
     Ok(outcome)
 }
 
-/// Lifts a ban.
-pub async fn unban(state: &AppState, actor: &User, username: &str) -> Result<(), AppError> {
-    let (actor, username, now) = (actor.clone(), username.to_string(), now());
+/// A staff member's change to an account that `may` allows: in one
+/// transaction with the check, then the account is announced so every
+/// instance's held copy of it goes at once.
+async fn change_account<F>(
+    state: &AppState,
+    actor: &User,
+    username: &str,
+    may: fn(&User, &User) -> bool,
+    change: F,
+) -> Result<(), AppError>
+where
+    F: FnOnce(&mut DbConn, &User, &User) -> diesel::QueryResult<()> + Send + 'static,
+{
+    let (actor, username) = (actor.clone(), username.to_string());
     let target = state
         .db
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
-                if !permissions::may_unban(&actor, &target) {
+                if !may(&actor, &target) {
                     return Err(AppError::Forbidden);
                 }
-                User::unban(conn, target.id)?;
-                let entry = LogEntry {
-                    actor_id: Some(actor.id),
-                    action: LogAction::Unban,
-                    comment_id: None,
-                    target_user_id: Some(target.id),
-                    article_id: None,
-                    reason: "",
-                    details: "",
-                };
-                moderation::record(conn, &entry, now)?;
+                change(conn, &actor, &target)?;
                 Ok(target.id)
             })
         })
         .await?;
     announce(state, [Change::Account { user_id: target }]);
     Ok(())
+}
+
+/// Lifts a ban.
+pub async fn unban(state: &AppState, actor: &User, username: &str) -> Result<(), AppError> {
+    let now = now();
+    change_account(state, actor, username, permissions::may_unban, move |conn, actor, target| {
+        User::unban(conn, target.id)?;
+        let entry = LogEntry {
+            actor_id: Some(actor.id),
+            action: LogAction::Unban,
+            comment_id: None,
+            target_user_id: Some(target.id),
+            article_id: None,
+            reason: "",
+            details: "",
+        };
+        moderation::record(conn, &entry, now)
+    })
+    .await
 }
 
 /// Gives an account another role (admins only).
@@ -160,22 +180,12 @@ pub async fn set_premoderation(
     username: &str,
     reason: Option<String>,
 ) -> Result<(), AppError> {
-    let (actor, username, now) = (actor.clone(), username.to_string(), now());
-    let target = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let target = User::by_username(conn, &username)?.ok_or(AppError::NotFound)?;
-                if !permissions::may_premoderate(&actor, &target) {
-                    return Err(AppError::Forbidden);
-                }
-                if target.premoderated_at.is_some() != reason.is_some() {
-                    trust::set(conn, target.id, reason.as_deref(), Some(actor.id), now)?;
-                }
-                Ok(target.id)
-            })
-        })
-        .await?;
-    announce(state, [Change::Account { user_id: target }]);
-    Ok(())
+    let now = now();
+    change_account(state, actor, username, permissions::may_premoderate, move |conn, actor, target| {
+        match target.premoderated_at.is_some() == reason.is_some() {
+            true => Ok(()),
+            false => trust::set(conn, target.id, reason.as_deref(), Some(actor.id), now),
+        }
+    })
+    .await
 }

@@ -271,13 +271,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let user = viewer.require_user("/account")?;
     let form = form.into_inner();
-    let mut errors = FieldErrors {
-        password: passwords::check_new(&form.password, &user.username).err().map(String::from),
-        ..FieldErrors::default()
-    };
-    if errors.password.is_none() && form.password != form.confirm {
-        errors.confirm = Some("The two new passwords do not match.".into());
-    }
+    let mut errors = FieldErrors::for_new_password(&form.password, &form.confirm, &user.username);
     if errors.any() {
         return account_page(&state, &viewer, &user, AccountForms { errors, ..AccountForms::default() }).await;
     }

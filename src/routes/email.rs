@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::mail::unsubscribe as signed;
 use crate::models::email::{Notifications, Purpose, TokenState, email_key};
 use crate::security::identity::{Viewer, client_network, log_in};
-use crate::security::passwords;
 use crate::state::AppState;
 use crate::views::pages::{AskAgain, FieldErrors, ForgotPage, LinkButton, MailLinkPage, ResetPage};
 
@@ -365,13 +364,7 @@ pub async fn reset(
         TokenState::Valid(found) => reread(&state, found.user_id).await?,
         other => return unusable_reset(&state, &viewer, Problem::of(&other)).await,
     };
-    let mut errors = FieldErrors {
-        password: passwords::check_new(&form.password, &user.username).err().map(String::from),
-        ..FieldErrors::default()
-    };
-    if errors.password.is_none() && form.password != form.confirm {
-        errors.confirm = Some("The two new passwords do not match.".into());
-    }
+    let errors = FieldErrors::for_new_password(&form.password, &form.confirm, &user.username);
     if errors.any() {
         return reset_page(&state, &viewer, form.token, user.username, errors).await;
     }

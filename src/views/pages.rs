@@ -124,6 +124,18 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
+    /// A new password (changed on the account page or set by a reset link):
+    /// the sign-up rules, and typed the same twice.
+    pub fn for_new_password(password: &str, confirm: &str, username: &str) -> FieldErrors {
+        let password_error = crate::security::passwords::check_new(password, username).err().map(String::from);
+        let mismatch = password_error.is_none() && password != confirm;
+        FieldErrors {
+            password: password_error,
+            confirm: mismatch.then(|| "The two new passwords do not match.".into()),
+            ..FieldErrors::default()
+        }
+    }
+
     pub fn any(&self) -> bool {
         self.email.is_some()
             || self.username.is_some()
